@@ -1,0 +1,1 @@
+"""Services: search, recognition, matching, alignment, QA, import/export; no Flask here."""

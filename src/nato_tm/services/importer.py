@@ -1,0 +1,119 @@
+"""Import any supported file into the store in one transaction, with a report."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from sqlalchemy.orm import Session
+
+from nato_tm.errors import FormatError
+from nato_tm.formats.records import Skipped
+from nato_tm.formats.registry import Format, ReadOptions, Record, by_name, detect
+from nato_tm.store.db import Database
+
+BATCH = 1000
+HEAD_BYTES = 4096
+# The store module and function that save each kind of record, a batch at a time.
+SAVERS = {
+    "terms": ("nato_tm.store.termbase_repo", "save_concepts"),
+    "memory": ("nato_tm.store.memory_repo", "save_units"),
+}
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with dry_run, would do)."""
+
+    file: str
+    format: str
+    kind: str
+    dry_run: bool
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the store was (or would be) changed."""
+        return bool(self.added or self.updated)
+
+    def count(self, outcome: str) -> None:
+        """Count one record's outcome: added, updated or unchanged."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+def _saver(kind: str) -> Callable[[Session, list[Any]], list[str]]:
+    module, func = SAVERS[kind]
+    saver: Callable[[Session, list[Any]], list[str]] = getattr(importlib.import_module(module), func)
+    return saver
+
+
+def _batches(records: Iterable[Record], report: ImportReport, skip_invalid: bool) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for rec in records:
+        if isinstance(rec, Skipped):
+            if not skip_invalid:
+                raise FormatError(f"{rec.where}: {rec.reason} (use --skip-invalid to import the rest)")
+            report.skipped.append(rec)
+            continue
+        batch.append(rec)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def resolve_format(stream: IO[bytes], name: str, fmt: str | None) -> Format:
+    """The format named, or the one recognised from the stream's first bytes and the name."""
+    if fmt:
+        return by_name(fmt)
+    head = stream.read(HEAD_BYTES)
+    stream.seek(0)
+    return detect(head, name)
+
+
+def import_stream(
+    db: Database,
+    stream: IO[bytes],
+    name: str,
+    *,
+    fmt: str | None = None,
+    options: ReadOptions | None = None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+) -> ImportReport:
+    """Read ``stream`` and save every record in one transaction; nothing is kept on error or dry run."""
+    found = resolve_format(stream, name, fmt)
+    report = ImportReport(file=name, format=found.name, kind=found.kind, dry_run=dry_run)
+    save = _saver(found.kind)
+    records = found.read(stream, name, options or ReadOptions())
+    with db.sessions() as session:
+        try:
+            for batch in _batches(records, report, skip_invalid):
+                for outcome in save(session, batch):
+                    report.count(outcome)
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    return report
+
+
+def import_path(db: Database, path: str, **kwargs: Any) -> ImportReport:
+    """Import a file from disk; see import_stream for the options."""
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 - closed below, after the import
+    except FileNotFoundError as exc:
+        raise FormatError("no such file", file=path) from exc
+    except IsADirectoryError as exc:
+        raise FormatError("is a directory, not a file", file=path) from exc
+    with stream:
+        return import_stream(db, stream, path, **kwargs)

@@ -1,0 +1,1 @@
+"""Store layer: SQLAlchemy models, the engine/session factory and migrations."""

@@ -1,0 +1,47 @@
+"""Schema migrations through Alembic, run programmatically (no alembic.ini needed)."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from nato_tm.store.db import Database
+
+
+def _config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", "nato_tm.store:migrations")
+    return cfg
+
+
+def head() -> str:
+    """The newest revision the package ships."""
+    rev = ScriptDirectory.from_config(_config()).get_current_head()
+    assert rev is not None
+    return rev
+
+
+def current(db: Database) -> str | None:
+    """The revision the database is at, or None for an empty database."""
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(db: Database) -> tuple[str | None, str]:
+    """Create or upgrade the schema to the newest revision; return (before, after)."""
+    before = current(db)
+    cfg = _config()
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    return before, head()
+
+
+def revision(db: Database, message: str) -> None:
+    """Autogenerate a new revision against ``db`` (a development aid, used by contributors)."""
+    cfg = _config()
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.revision(cfg, message=message, autogenerate=True)

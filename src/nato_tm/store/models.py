@@ -1,0 +1,8 @@
+"""Every model, imported together so that the metadata (and Alembic) sees all tables."""
+
+from nato_tm.store.accounts import ApiToken, User
+from nato_tm.store.base import Base
+from nato_tm.store.memory import Unit, Variant
+from nato_tm.store.termbase import Concept, LangSection, Term
+
+__all__ = ["ApiToken", "Base", "Concept", "LangSection", "Term", "Unit", "User", "Variant"]

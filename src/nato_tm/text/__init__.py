@@ -1,0 +1,1 @@
+"""Pure text layer: the one normalisation pipeline and sentence splitting (no Flask, no database)."""

@@ -1,0 +1,214 @@
+"""The one text pipeline: every module normalises, tokenises and derives keys through here.
+
+Stored text is never altered. Every function here derives something from it:
+``canonical`` (NFC, canonical apostrophes/quotes/spaces), ``tokenize`` (tokens with
+offsets into the *original* text) and the fold/stem keys used by indexes and scoring.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+from sacremoses import MosesTokenizer
+
+LANGS = ("fr", "en")
+
+APOSTROPHES = "\u2019\u02bc\u2018\u2032\u00b4\u0060"
+QUOTES = "\u00ab\u00bb\u201c\u201d\u201e\u201f\u2039\u203a"
+# NBSP, NNBSP, figure space, thin space, hair space, en/em spaces, ideographic space.
+SPACES = "\u00a0\u202f\u2007\u2009\u200a\u2002\u2003\u2004\u2005\u2006\u3000\t\r\n\u2028\u2029\x0b\x0c\x85"
+_CHAR_MAP = {**{c: "'" for c in APOSTROPHES}, **{c: '"' for c in QUOTES}, **{c: " " for c in SPACES}}
+# Zero-width characters carry no meaning for matching; they are dropped from keys.
+_DROP = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
+
+# French elided words: the apostrophe stays with the clitic (l' + OTAN).
+ELISIONS = frozenset(
+    [
+        "l'",
+        "d'",
+        "j'",
+        "m'",
+        "n'",
+        "s'",
+        "t'",
+        "c'",
+        "ç'",
+        "qu'",
+        "jusqu'",
+        "lorsqu'",
+        "puisqu'",
+        "quoiqu'",
+        "quelqu'",
+        "presqu'",
+    ]
+)
+_LIGATURES = {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"}
+_NUMBER = re.compile(r"^[+-]?\d+(?:[.,\u00a0\u202f ]\d+)*(?:[.,]\d+)?%?$")
+_WORD = re.compile(r"\w", re.UNICODE)
+_FR_GROUP = re.compile(r"^\d{3}(?:[.,]\d+)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A token with its offsets into the original text and its derived keys."""
+
+    text: str  # canonical surface (NFC, canonical apostrophe), case kept
+    start: int  # offset into the original string
+    end: int
+    fold: str  # case-folded
+    base: str  # case- and accent-folded
+    stem: str  # Snowball stem of ``base``
+    kind: str  # "word", "number", "punct" or "elision"
+
+
+def primary_lang(tag: str) -> str:
+    """Return the primary language subtag of a tag such as fr-CA, fr_FR or EN-gb."""
+    return tag.replace("_", "-").split("-", 1)[0].strip().lower()
+
+
+def _piece(run: str) -> str:
+    out = unicodedata.normalize("NFC", run)
+    return "".join(_CHAR_MAP.get(c, c) for c in out if c not in _DROP)
+
+
+def canonical_map(text: str) -> tuple[str, list[int], list[int]]:
+    """Return the canonical text and, for each of its characters, where its source starts and ends in ``text``."""
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        j = i + 1
+        # A base character and its combining marks compose together under NFC.
+        while j < n and unicodedata.combining(text[j]):
+            j += 1
+        piece = _piece(text[i:j])
+        out.append(piece)
+        starts.extend([i] * len(piece))
+        ends.extend([j] * len(piece))
+        i = j
+    return "".join(out), starts, ends
+
+
+def canonical(text: str) -> str:
+    """NFC with canonical apostrophes, quotes and spaces; case and accents are kept."""
+    return canonical_map(text)[0]
+
+
+def fold_case(text: str) -> str:
+    """Case-fold (Unicode casefold)."""
+    return text.casefold()
+
+
+def fold_accents(text: str) -> str:
+    """Remove diacritics and expand ligatures (sécurité -> securite, œuvre -> oeuvre)."""
+    text = "".join(_LIGATURES.get(c, c) for c in text)
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+@lru_cache(maxsize=4)
+def _moses(lang: str) -> MosesTokenizer:
+    return MosesTokenizer(lang=lang if lang in LANGS else "en")
+
+
+@lru_cache(maxsize=4)
+def _stemmer(lang: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("french" if lang == "fr" else "english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str, lang: str) -> str:
+    """Snowball stem of an already folded word (cached: vocabularies are small)."""
+    return str(_stemmer(primary_lang(lang)).stemWord(word))
+
+
+def _spans(canon: str, raw: list[str]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for tok in raw:
+        at = canon.find(tok, cursor)
+        if at < 0:  # Moses rewrote the token; nothing in the text to point at.
+            continue
+        spans.append((at, at + len(tok)))
+        cursor = at + len(tok)
+    return spans
+
+
+def _merge(canon: str, spans: list[tuple[int, int]], lang: str) -> list[tuple[int, int]]:
+    """Re-join what Moses splits but French keeps whole: aujourd'hui, 1 000,5."""
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        if out:
+            ps, pe = out[-1]
+            prev = canon[ps:pe]
+            glued = pe == s and prev.endswith("'") and prev.casefold() not in ELISIONS
+            grouped = (
+                lang == "fr"
+                and s == pe + 1
+                and canon[pe] == " "
+                and prev.isdigit()
+                and (len(prev) <= 3 or " " in canon[ps:pe])
+                and _FR_GROUP.match(canon[s:e]) is not None
+            )
+            if glued or grouped:
+                out[-1] = (ps, e)
+                continue
+        out.append((s, e))
+    return out
+
+
+def _is_acronym(surface: str) -> bool:
+    return len(surface) > 1 and surface.isupper()
+
+
+def _kind(surface: str, fold: str, lang: str) -> str:
+    if _NUMBER.match(surface):
+        return "number"
+    if not _WORD.search(surface):
+        return "punct"
+    if (lang == "fr" and fold in ELISIONS) or (lang == "en" and fold == "'s"):
+        return "elision"
+    return "word"
+
+
+@lru_cache(maxsize=8192)
+def tokenize(text: str, lang: str) -> tuple[Token, ...]:
+    """Tokenise with sacremoses; offsets point into ``text`` itself, so text[start:end] is the surface."""
+    lang = primary_lang(lang)
+    canon, starts, ends = canonical_map(text)
+    raw = _moses(lang).tokenize(canon, escape=False, aggressive_dash_splits=False)
+    tokens: list[Token] = []
+    for s, e in _merge(canon, _spans(canon, raw), lang):
+        surface = canon[s:e]
+        fold = fold_case(surface)
+        base = fold_accents(fold)
+        kind = _kind(surface, fold, lang)
+        # Acronyms (IMS, EMI) are not inflected words: stemming would mangle them.
+        key = stem(base, lang) if kind == "word" and not _is_acronym(surface) else base
+        tokens.append(Token(surface, starts[s], ends[e - 1], fold, base, key, kind))
+    return tuple(tokens)
+
+
+def content(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    """Tokens that carry meaning for matching: words and numbers (not punctuation or elided clitics)."""
+    return tuple(t for t in tokens if t.kind in ("word", "number"))
+
+
+def match_key(text: str, lang: str) -> str:
+    """Key ignoring case, accents, apostrophe style and spacing: used for exact-ish lookups."""
+    return " ".join(t.base for t in tokenize(text, lang))
+
+
+def stem_key(text: str, lang: str) -> str:
+    """Key of stems of the content words: plural/singular and inflection collapse together."""
+    return " ".join(t.stem for t in content(tokenize(text, lang)))
+
+
+def fold_key(text: str, lang: str) -> str:
+    """Key ignoring case and apostrophe/space style but keeping accents."""
+    return " ".join(t.fold for t in tokenize(text, lang))

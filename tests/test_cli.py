@@ -1,0 +1,85 @@
+"""The installed ``nato-tm`` command, run as a user runs it: one-line errors, exit codes, JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nato_tm.store.db import Database
+
+
+def run(*args: str, db: str | None = None) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "nato_tm", *args]
+    if db:
+        cmd += ["--db", db]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+
+
+def assert_user_error(proc: subprocess.CompletedProcess[str], needle: str) -> None:
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), proc.stderr
+    assert needle in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_init_twice_leaves_the_same_counts(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    first = run("init", db=url)
+    assert first.returncode == 0, first.stderr
+    counts = json.loads(run("stats", "--json", db=url).stdout)
+    second = run("init", db=url)
+    assert second.returncode == 0 and "Nothing to do" in second.stdout
+    assert json.loads(run("stats", "--json", db=url).stdout) == counts
+    assert set(counts) >= {"concepts", "terms", "units"}
+    assert counts["concepts"] > 0 and counts["units"] > 0
+
+
+def test_db_option_before_the_command_too(db: Database) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "nato_tm", "--db", db.url, "stats", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["concepts"] > 0
+
+
+def test_environment_variable_selects_the_database(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NATO_TM_DATABASE_URL", db.url)
+    proc = run("stats", "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["terms"] > 0
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert_user_error(run("import", str(tmp_path / "absent.tmx"), db=f"sqlite:///{tmp_path / 's.db'}"), "no such file")
+
+
+def test_unknown_format(tmp_path: Path) -> None:
+    junk = tmp_path / "notes.docx"
+    junk.write_bytes(b"PK\x03\x04 not a translation file")
+    proc = run("import", str(junk), db=f"sqlite:///{tmp_path / 's.db'}")
+    assert_user_error(proc, "cannot tell the file's format")
+
+
+def test_bad_option() -> None:
+    assert_user_error(run("stats", "--no-such-option"), "No such option")
+
+
+def test_unreachable_database() -> None:
+    proc = run("stats", db="postgresql://postgres@127.0.0.1:9/nowhere")
+    assert_user_error(proc, "database unavailable")
+
+
+def test_not_a_database_url() -> None:
+    assert_user_error(run("stats", db="::not a url::"), "not a database URL")
+
+
+def test_unknown_export_format(tmp_path: Path) -> None:
+    proc = run("export", "--format", "docx", "-o", str(tmp_path / "x"))
+    assert_user_error(proc, "docx")

@@ -1,0 +1,40 @@
+"""The store: migrations, SQLite pragmas, idempotent init, counts."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from nato_tm.services.setup import init_store
+from nato_tm.services.stats import stats
+from nato_tm.store import migrate
+from nato_tm.store.db import Database
+
+
+def test_schema_is_at_head(empty_db: Database) -> None:
+    assert migrate.current(empty_db) == migrate.head()
+
+
+def test_sqlite_uses_wal_and_foreign_keys(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = Database(f"sqlite:///{tmp_path / 'x' / 'store.sqlite3'}")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_init_twice_changes_nothing(db: Database) -> None:
+    before = stats(db)
+    report = init_store(db)
+    assert not report.changed
+    assert stats(db) == before
+
+
+def test_init_on_empty_database_loads_the_shipped_data(empty_db: Database) -> None:
+    report = init_store(empty_db)
+    assert report.schema_after == migrate.head()
+    assert {r.format for r in report.imports} == {"tbx", "tmx"}
+    counts = stats(empty_db)
+    assert counts.concepts >= 300 and counts.terms >= 2 * counts.concepts
+    assert counts.units >= 25  # the seed article's sentences
+    again = init_store(empty_db)
+    assert sum(r.added + r.updated for r in again.imports) == 0
+    assert stats(empty_db) == counts
