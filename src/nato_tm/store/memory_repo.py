@@ -1,0 +1,166 @@
+"""Saving translation units: content-keyed, a batch at a time, merging metadata into known units."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from nato_tm.formats.records import UnitRecord, VariantRecord
+from nato_tm.store import memory_index
+from nato_tm.store.memory import Unit, Variant
+from nato_tm.text.pipeline import match_key, primary_lang
+
+
+def key_hash(text: str, lang: str) -> str:
+    """Hash of the pipeline's match key: equal for texts that differ only in case, accents or spacing."""
+    return hashlib.sha256(match_key(text, lang).encode("utf-8")).hexdigest()
+
+
+def content_hash(pairs: Sequence[tuple[str, str]]) -> str:
+    """Hash of a unit's (primary language, text or markup) pairs, order-free: the unit's identity."""
+    canon = json.dumps(sorted(pairs), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+
+def record_hash(rec: UnitRecord) -> str:
+    """The content hash of a unit record."""
+    return content_hash([(primary_lang(v.lang_tag), v.markup or v.text) for v in rec.variants])
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def new_variant(rec: VariantRecord) -> Variant:
+    """A Variant row for a record, with its match and context keys."""
+    lang = primary_lang(rec.lang_tag)[:8]
+    return Variant(
+        lang=lang,
+        lang_tag=rec.lang_tag,
+        text=rec.text,
+        markup=rec.markup,
+        key_hash=key_hash(rec.text, lang),
+        prev_hash=key_hash(rec.context_prev, lang) if rec.context_prev else None,
+        created_at=rec.created_at,
+        created_by=rec.created_by,
+        changed_at=rec.changed_at,
+        changed_by=rec.changed_by,
+        props=list(rec.props),
+        notes=list(rec.notes),
+        attrs=dict(rec.attrs),
+    )
+
+
+def new_unit(rec: UnitRecord, digest: str) -> Unit:
+    """A Unit row (with its variants) for a record."""
+    unit = Unit(
+        content_hash=digest,
+        tuid=rec.tuid,
+        origin=rec.origin[:200],
+        srclang=rec.srclang,
+        created_by=rec.created_by,
+        changed_at=rec.changed_at,
+        changed_by=rec.changed_by,
+        usage_count=rec.usage_count,
+        last_used_at=rec.last_used_at,
+        props=list(rec.props),
+        notes=list(rec.notes),
+        attrs=dict(rec.attrs),
+        variants=[new_variant(v) for v in rec.variants],
+    )
+    if rec.created_at is not None:
+        unit.created_at = rec.created_at
+    return unit
+
+
+def _add_missing(current: list[dict[str, str]], extra: list[dict[str, str]]) -> list[dict[str, str]] | None:
+    added = [item for item in extra if item not in current]
+    return [*current, *added] if added else None
+
+
+def _merge_variants(unit: Unit, rec: UnitRecord) -> bool:
+    changed = False
+    for vrec in rec.variants:
+        match = next((v for v in unit.variants if v.lang_tag == vrec.lang_tag and v.text == vrec.text), None)
+        if match is None:
+            continue
+        for field in ("props", "notes"):
+            merged = _add_missing(getattr(match, field) or [], getattr(vrec, field))
+            if merged is not None:
+                setattr(match, field, merged)
+                changed = True
+        if match.prev_hash is None and vrec.context_prev:
+            match.prev_hash = key_hash(vrec.context_prev, match.lang)
+            changed = True
+    return changed
+
+
+def merge(unit: Unit, rec: UnitRecord) -> bool:
+    """Add what the record knows and the stored unit lacks; return whether anything changed."""
+    changed = _merge_variants(unit, rec)
+    for field in ("props", "notes"):
+        merged = _add_missing(getattr(unit, field) or [], getattr(rec, field))
+        if merged is not None:
+            setattr(unit, field, merged)
+            changed = True
+    for field in ("tuid", "srclang", "created_by"):
+        if getattr(unit, field) is None and getattr(rec, field):
+            setattr(unit, field, getattr(rec, field))
+            changed = True
+    missing = {k: v for k, v in rec.attrs.items() if k not in (unit.attrs or {})}
+    if missing:
+        unit.attrs = {**(unit.attrs or {}), **missing}
+        changed = True
+    if rec.usage_count > (unit.usage_count or 0):
+        unit.usage_count = rec.usage_count
+        changed = True
+    changed |= _later(unit, rec)
+    return changed
+
+
+def _later(unit: Unit, rec: UnitRecord) -> bool:
+    changed = False
+    if rec.last_used_at and (unit.last_used_at is None or rec.last_used_at > _aware(unit.last_used_at)):  # type: ignore[operator]
+        unit.last_used_at = rec.last_used_at
+        changed = True
+    if rec.changed_at and (unit.changed_at is None or rec.changed_at > _aware(unit.changed_at)):  # type: ignore[operator]
+        unit.changed_at, unit.changed_by = rec.changed_at, rec.changed_by or unit.changed_by
+        changed = True
+    return changed
+
+
+def existing(session: Session, digests: Sequence[str]) -> dict[str, Unit]:
+    """The stored units among ``digests``, found with one IN query (variants loaded alongside)."""
+    if not digests:
+        return {}
+    stmt = select(Unit).where(Unit.content_hash.in_(set(digests))).options(selectinload(Unit.variants))
+    return {u.content_hash: u for u in session.scalars(stmt)}
+
+
+def save_units(session: Session, records: Sequence[UnitRecord]) -> list[str]:
+    """Save a batch: each record is "added", "updated" (gained metadata) or "unchanged"."""
+    digests = [record_hash(r) for r in records]
+    known = existing(session, digests)
+    outcomes: list[str] = []
+    fresh: list[Unit] = []
+    for rec, digest in zip(records, digests, strict=True):
+        unit = known.get(digest)
+        if unit is None:
+            unit = new_unit(rec, digest)
+            known[digest] = unit  # a duplicate later in the batch merges into this one
+            fresh.append(unit)
+            outcomes.append("added")
+        else:
+            outcomes.append("updated" if merge(unit, rec) else "unchanged")
+    if fresh:
+        session.add_all(fresh)
+    session.flush()
+    if fresh:
+        memory_index.index_units(session, fresh)
+    return outcomes
