@@ -3,6 +3,19 @@
 from nato_tm.store.accounts import ApiToken, User
 from nato_tm.store.base import Base
 from nato_tm.store.memory import Unit, Variant
+from nato_tm.store.memory_index import TmEntry, TmPosting, TmVocab
 from nato_tm.store.termbase import Concept, LangSection, Term
 
-__all__ = ["ApiToken", "Base", "Concept", "LangSection", "Term", "Unit", "User", "Variant"]
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Concept",
+    "LangSection",
+    "Term",
+    "TmEntry",
+    "TmPosting",
+    "TmVocab",
+    "Unit",
+    "User",
+    "Variant",
+]

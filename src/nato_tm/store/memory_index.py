@@ -1,0 +1,181 @@
+"""The translation-memory index: token postings that find fuzzy candidates without scanning every unit.
+
+Every variant is indexed under the hashes of its match keys (word stems, number/date placeholders,
+see ``nato_tm.text.placeables``) and of its concordance keys (stems and number values). A posting
+row is (token_hash, ntok, variant_id), the primary key itself, so one index range answers
+"variants holding this token whose key count lies in [lo, hi]": the length filter costs nothing.
+``tm_vocab`` keeps document frequencies so that a lookup reads only the rarest query tokens
+(prefix filtering). ``tm_entry`` keeps each variant's key sequence, so candidates are scored
+without re-tokenising them, and the postings it was indexed under, so unindexing is exact.
+
+Everything lives in the database: no per-process state can go stale across workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Table, Text, bindparam, delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from nato_tm.store.base import Base
+from nato_tm.store.memory import Unit, Variant
+from nato_tm.text.pipeline import primary_lang, tokenize
+from nato_tm.text.placeables import match_keys, search_keys
+
+CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+
+
+class TmPosting(Base):
+    """One token of one variant; the whole row is the primary key (WITHOUT ROWID on SQLite)."""
+
+    __tablename__ = "tm_posting"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    token_hash: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ntok: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    variant_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class TmEntry(Base):
+    """What a variant was indexed as: its language, match-key sequence and posting hashes."""
+
+    __tablename__ = "tm_entry"
+
+    variant_id: Mapped[int] = mapped_column(
+        ForeignKey("variant.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    unit_id: Mapped[int] = mapped_column(Integer, index=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    ntok: Mapped[int] = mapped_column(Integer)
+    keys: Mapped[str] = mapped_column(Text)  # match keys joined by spaces, in segment order
+    postings: Mapped[str] = mapped_column(Text)  # the token hashes it is posted under, space-joined
+
+
+class TmVocab(Base):
+    """Document frequency of a (language, key) hash: how many variants are posted under it."""
+
+    __tablename__ = "tm_vocab"
+
+    token_hash: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    df: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def token_hash(lang: str, key: str) -> int:
+    """A signed 64-bit hash of a key within a language (fits BIGINT on both backends)."""
+    digest = hashlib.blake2b(f"{lang}\x1f{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def variant_keys(text: str, lang: str) -> tuple[list[str], set[int]]:
+    """The match keys of a segment and the set of hashes it is posted under."""
+    lang = primary_lang(lang)
+    tokens = tokenize(text, lang)
+    keys = match_keys(tokens)
+    hashes = {token_hash(lang, k) for k in keys} | {token_hash(lang, k) for k in search_keys(tokens)}
+    return keys, hashes
+
+
+def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
+
+
+def _bump_df(session: Session, counts: Counter[int]) -> None:
+    """Add (or subtract) document frequencies; sorted so concurrent writers lock rows in one order."""
+    if not counts:
+        return
+    rows = [{"token_hash": h, "df": n} for h, n in sorted(counts.items())]
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = pg_insert(TmVocab)
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(TmVocab)
+    else:  # pragma: no cover - only the two supported backends
+        raise RuntimeError(f"unsupported backend {dialect}")
+    stmt = stmt.on_conflict_do_update(index_elements=["token_hash"], set_={"df": TmVocab.df + stmt.excluded.df})
+    session.execute(stmt, rows)
+
+
+def index_variants(session: Session, variants: Iterable[Variant]) -> None:
+    """Index variants whose ids exist (flushed); a variant indexed before is re-indexed."""
+    variants = [v for v in variants if v.id is not None]
+    if not variants:
+        return
+    _unindex(session, select(TmEntry).where(TmEntry.variant_id.in_([v.id for v in variants])), by_variant=True)
+    entries: list[dict[str, Any]] = []
+    postings: list[dict[str, int]] = []
+    counts: Counter[int] = Counter()
+    for v in variants:
+        lang = primary_lang(v.lang or v.lang_tag)
+        keys, hashes = variant_keys(v.text, lang)
+        entries.append(
+            {
+                "variant_id": v.id,
+                "unit_id": v.unit_id,
+                "lang": lang,
+                "ntok": len(keys),
+                "keys": " ".join(keys),
+                "postings": " ".join(str(h) for h in sorted(hashes)),
+            }
+        )
+        postings.extend({"token_hash": h, "ntok": len(keys), "variant_id": v.id} for h in hashes)
+        counts.update(hashes)
+    session.execute(insert(TmEntry), entries)
+    if postings:
+        session.execute(insert(TmPosting), postings)
+    _bump_df(session, counts)
+
+
+def index_units(session: Session, units: Sequence[Unit]) -> None:
+    """Index every variant of these units (flushed, so ids exist); call after each inserted batch."""
+    index_variants(session, [v for u in units for v in u.variants])
+
+
+def _unindex(session: Session, query: Any, *, by_variant: bool = False) -> None:
+    """Remove the postings, vocabulary counts and entries of the entries ``query`` selects."""
+    rows = session.execute(query.with_only_columns(TmEntry.variant_id, TmEntry.ntok, TmEntry.postings)).all()
+    if not rows:
+        return
+    params: list[dict[str, int]] = []
+    counts: Counter[int] = Counter()
+    for variant_id, ntok, hashes in rows:
+        for h in (int(x) for x in hashes.split()):
+            params.append({"h": h, "n": ntok, "v": variant_id})
+            counts[h] -= 1
+    table = cast(Table, TmPosting.__table__)
+    stmt = table.delete().where(
+        table.c.token_hash == bindparam("h"), table.c.ntok == bindparam("n"), table.c.variant_id == bindparam("v")
+    )
+    if params:
+        session.connection().execute(stmt, params)
+    _bump_df(session, counts)
+    ids = [r[0] for r in rows]
+    for chunk in _chunks(ids):
+        session.execute(delete(TmEntry).where(TmEntry.variant_id.in_(chunk)))
+
+
+def unindex_units(session: Session, unit_ids: Iterable[int]) -> None:
+    """Remove these units' variants from the index (call before deleting or rewriting them)."""
+    ids = sorted(set(unit_ids))
+    for chunk in _chunks(ids):
+        _unindex(session, select(TmEntry).where(TmEntry.unit_id.in_(chunk)))
+
+
+def rebuild_index(session: Session, batch: int = 2000) -> int:
+    """Index every variant not yet indexed (e.g. units stored before the index existed); return how many."""
+    done = 0
+    while True:
+        indexed = select(TmEntry.variant_id).where(TmEntry.variant_id == Variant.id).exists()
+        todo = session.scalars(select(Variant).where(~indexed).order_by(Variant.id).limit(batch)).all()
+        if not todo:
+            return done
+        index_variants(session, todo)
+        session.flush()
+        done += len(todo)
