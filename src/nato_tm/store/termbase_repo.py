@@ -1,0 +1,159 @@
+"""Save and load concepts: records in, rows out, with the pipeline's keys on every term."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from nato_tm.formats.records import ConceptRecord, LangRecord, TermRecord
+from nato_tm.store.termbase import Concept, LangSection, Term
+from nato_tm.text.pipeline import fold_key, match_key, primary_lang, stem_key
+
+# Acronyms and abbreviations (EMI, IMS, OTAN) are case-sensitive unless a record says otherwise.
+CASE_SENSITIVE_TYPES = ("acronym", "abbreviation")
+TERM_FIELDS = (
+    "text",
+    "lang_tag",
+    "term_type",
+    "status",
+    "part_of_speech",
+    "gender",
+    "geographical_usage",
+    "context",
+    "context_source",
+    "reliability",
+    "case_sensitive",
+    "note",
+    "source",
+    "extra",
+)
+LANG_FIELDS = ("definition", "definition_source", "note", "extra")
+
+
+def content_id(rec: ConceptRecord) -> str:
+    """A stable id for a concept without one, from its terms' languages and texts."""
+    parts = sorted(f"{primary_lang(t.lang_tag)}\t{t.text}" for lang in rec.langs for t in lang.terms)
+    return "c-" + hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+def default_case_sensitive(term_type: str) -> bool:
+    """Whether a term of this type matches case-sensitively when its record does not say."""
+    return term_type in CASE_SENSITIVE_TYPES
+
+
+def _merged_langs(rec: ConceptRecord) -> list[LangRecord]:
+    """One section per primary language: fr and fr-CA sections of one concept share a row."""
+    by_lang: dict[str, LangRecord] = {}
+    for lang in rec.langs:
+        key = primary_lang(lang.lang_tag)
+        if key not in by_lang:
+            extra = dict(lang.extra)
+            if lang.lang_tag != key:
+                extra["lang_tag"] = lang.lang_tag
+            by_lang[key] = LangRecord(key, lang.definition, lang.definition_source, lang.note, list(lang.terms), extra)
+            continue
+        first = by_lang[key]
+        first.terms.extend(lang.terms)
+        if any((lang.definition, lang.definition_source, lang.note, lang.extra)):
+            first.extra.setdefault("sections", []).append(
+                {"lang_tag": lang.lang_tag, "definition": lang.definition, "note": lang.note, "extra": lang.extra}
+            )
+    return [by_lang[k] for k in sorted(by_lang)]
+
+
+def _term_state(t: TermRecord) -> dict[str, Any]:
+    state = {name: getattr(t, name) for name in TERM_FIELDS}
+    if state["case_sensitive"] is None:
+        state["case_sensitive"] = default_case_sensitive(t.term_type)
+    return state
+
+
+def record_state(rec: ConceptRecord) -> dict[str, Any]:
+    """Everything a record would store, in a comparable shape."""
+    langs = _merged_langs(rec)
+    return {
+        "subject_fields": list(rec.subject_fields),
+        "note": rec.note,
+        "source": rec.source,
+        "extra": dict(rec.extra),
+        "langs": [(lang.lang_tag, *(getattr(lang, f) for f in LANG_FIELDS)) for lang in langs],
+        "terms": [_term_state(t) for lang in langs for t in lang.terms],
+    }
+
+
+def concept_state(concept: Concept) -> dict[str, Any]:
+    """Everything a stored concept holds, in the same shape as record_state."""
+    return {
+        "subject_fields": list(concept.subject_fields or []),
+        "note": concept.note,
+        "source": concept.source,
+        "extra": dict(concept.extra or {}),
+        "langs": [(s.lang, s.definition, s.definition_source, s.note, dict(s.extra or {})) for s in concept.langs],
+        "terms": [{name: getattr(t, name) for name in TERM_FIELDS} for t in concept.terms],
+    }
+
+
+def _term_row(state: dict[str, Any]) -> Term:
+    text, tag = state["text"], state["lang_tag"]
+    lang = primary_lang(tag)
+    return Term(
+        lang=lang,
+        key_fold=fold_key(text, lang),
+        key_base=match_key(text, lang),
+        key_stem=stem_key(text, lang),
+        **state,
+    )
+
+
+def fill(concept: Concept, state: dict[str, Any]) -> None:
+    """Replace a concept's fields, sections and terms by those of a state."""
+    concept.subject_fields = state["subject_fields"]
+    concept.note = state["note"]
+    concept.source = state["source"]
+    concept.extra = state["extra"]
+    concept.langs = [
+        LangSection(lang=lang, definition=d, definition_source=ds, note=n, extra=x)
+        for lang, d, ds, n, x in state["langs"]
+    ]
+    concept.terms = [_term_row(t) for t in state["terms"]]
+
+
+def load(session: Session, ids: Iterable[str]) -> dict[str, Concept]:
+    """The stored concepts with these ids, sections and terms loaded in two queries."""
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    query = (
+        select(Concept).where(Concept.id.in_(wanted)).options(selectinload(Concept.langs), selectinload(Concept.terms))
+    )
+    return {c.id: c for c in session.scalars(query)}
+
+
+def save_concepts(session: Session, records: list[ConceptRecord]) -> list[str]:
+    """Upsert concepts by id; return "added", "updated" or "unchanged" for each record, in order."""
+    for rec in records:
+        if rec.id is None:
+            rec.id = content_id(rec)
+    stored = load(session, (r.id for r in records if r.id is not None))
+    outcomes = []
+    for rec in records:
+        cid = rec.id or content_id(rec)
+        state = record_state(rec)
+        concept = stored.get(cid)
+        if concept is None:
+            concept = Concept(id=cid)
+            fill(concept, state)
+            session.add(concept)
+            stored[cid] = concept
+            outcomes.append("added")
+        elif concept_state(concept) == state:
+            outcomes.append("unchanged")
+        else:
+            fill(concept, state)
+            outcomes.append("updated")
+    session.flush()
+    return outcomes
