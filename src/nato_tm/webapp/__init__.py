@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import fields
 from typing import Any
 
 from flask import Flask
@@ -10,19 +12,57 @@ from nato_tm import resources
 from nato_tm.config import Settings
 from nato_tm.store.db import Database
 
+# Flask settings with their environment variables and defaults; tests pass them in the config dict.
+FLASK_DEFAULTS = {
+    "RATELIMIT_DEFAULT": ("NATO_TM_RATE_LIMIT", "600 per minute"),
+    "RATELIMIT_WRITE": ("NATO_TM_RATE_LIMIT_WRITE", "120 per minute"),
+    "RATELIMIT_STORAGE_URI": ("NATO_TM_RATE_LIMIT_STORAGE", "memory://"),
+}
+
+
+def _split_config(config: Settings | dict[str, Any] | None) -> tuple[Settings, dict[str, Any]]:
+    if isinstance(config, Settings):
+        return config, {}
+    if config is None:
+        return Settings.from_env(), {}
+    names = {f.name for f in fields(Settings)}
+    settings = Settings(**{k: v for k, v in config.items() if k in names})
+    return settings, {k: v for k, v in config.items() if k not in names}
+
 
 def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
-    """Build the application for the given settings (or a dict of Settings fields)."""
-    settings = config if isinstance(config, Settings) else Settings(**(config or {}))
+    """Build the application; no argument reads the NATO_TM_* environment (for gunicorn).
+
+    A dict may mix Settings fields (lower case) with Flask settings (upper case, e.g. RATELIMIT_DEFAULT).
+    """
+    settings, flask_extra = _split_config(config)
     web = resources.web_dir()
     app = Flask(__name__, template_folder=str(web / "templates"), static_folder=str(web / "static"))
-    app.config.update(SECRET_KEY=settings.secret_key or None, MAX_CONTENT_LENGTH=settings.max_upload_bytes)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or os.urandom(32).hex(),
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_SORT_KEYS=False,
+    )
+    for key, (env, default) in FLASK_DEFAULTS.items():
+        app.config[key] = os.environ.get(env, default)
+    app.config.update(flask_extra)
+    # tmserver clients escape '/' inside the segment; keep '//' as sent instead of redirecting.
+    app.url_map.merge_slashes = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["nato_tm.settings"] = settings
     app.extensions["nato_tm.db"] = Database(settings.database_url)
 
-    from nato_tm.webapp import ui
+    from nato_tm.webapp import api, api_write, auth, compat, errors, openapi, security, ui, ui_edit
 
-    app.register_blueprint(ui.bp)
+    security.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    for module in (ui, ui_edit, auth, api, api_write, compat, openapi):
+        app.register_blueprint(module.bp)
+    security.apply_write_limits(app)
     return app
 
 
@@ -30,3 +70,9 @@ def get_db(app: Flask) -> Database:
     """The app's database."""
     db: Database = app.extensions["nato_tm.db"]
     return db
+
+
+def get_settings(app: Flask) -> Settings:
+    """The app's settings."""
+    settings: Settings = app.extensions["nato_tm.settings"]
+    return settings

@@ -1,0 +1,148 @@
+"""JSON API, reading side: term search, recognition, QA, fuzzy lookup, concordance, concepts, stats."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+
+from nato_tm.errors import InvalidInput
+from nato_tm.webapp import get_db
+from nato_tm.webapp.params import (
+    MAX_BULK,
+    MAX_LIMIT,
+    document,
+    int_param,
+    json_body,
+    lang_param,
+    text_param,
+)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_TEXT = 20000  # characters of running text for recognition
+TERM_STATUSES = ("preferred", "admitted", "deprecated", "superseded")
+
+
+def _other(lang: str | None, default: str = "en") -> str:
+    return {"fr": "en", "en": "fr"}.get(lang or "", default)
+
+
+@bp.get("/terms")
+def terms() -> Response:
+    """Search the term base: q, from (fr|en|any), to, subject, status, type, limit."""
+    from nato_tm.services.term_search import search_terms
+
+    args = request.args
+    query = text_param(args, "q", max_len=200)
+    src = lang_param(args, "from", "any", allow_any=True) or "any"
+    tgt = lang_param(args, "to", None)
+    status = args.get("status") or None
+    if status is not None and status not in TERM_STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(TERM_STATUSES)}", param="status")
+    doc = search_terms(
+        get_db(current_app),
+        query,
+        src=src,
+        tgt=tgt,
+        subject=args.get("subject") or None,
+        status=status,
+        term_type=args.get("type") or None,
+        limit=int_param(args, "limit", 20, 1, MAX_LIMIT),
+    )
+    return document(doc)
+
+
+@bp.post("/terms/recognize")
+def recognize() -> Response:
+    """Find the term base's terms in a text: {"text", "lang"}; answers hits with offsets."""
+    from nato_tm.services.recognize import recognize as run
+
+    body = json_body()
+    text = text_param(body, "text", max_len=MAX_TEXT)
+    lang = lang_param(body, "lang", "fr") or "fr"
+    return document(run(get_db(current_app), text, lang))
+
+
+@bp.post("/terms/check")
+def check() -> Response:
+    """Terminology QA of a translation: {"source", "target", "from", "to"}."""
+    from nato_tm.services.term_qa import check_pair
+
+    body = json_body()
+    source = text_param(body, "source", max_len=MAX_TEXT)
+    target = text_param(body, "target", max_len=MAX_TEXT)
+    src = lang_param(body, "from", "fr") or "fr"
+    tgt = lang_param(body, "to", _other(src)) or _other(src)
+    return document(check_pair(get_db(current_app), source, target, src, tgt))
+
+
+@bp.get("/tm/lookup")
+def lookup() -> Response:
+    """Fuzzy matches for one segment: q, from, to, min (0-101), limit, prev (the previous segment)."""
+    from nato_tm.services.tm_lookup import lookup as run
+
+    args = request.args
+    text = text_param(args, "q")
+    src = lang_param(args, "from", "fr") or "fr"
+    tgt = lang_param(args, "to", _other(src)) or _other(src)
+    doc = run(
+        get_db(current_app),
+        text,
+        src,
+        tgt,
+        min_score=int_param(args, "min", 50, 0, 101),
+        limit=int_param(args, "limit", 5, 1, MAX_LIMIT),
+        prev=text_param(args, "prev", required=False) or None,
+    )
+    return document(doc)
+
+
+@bp.post("/tm/lookup")
+def bulk_lookup() -> Response:
+    """Fuzzy matches for up to 100 segments: {"segments": [...], "from", "to", "min", "limit"}."""
+    from nato_tm.services.tm_lookup import bulk_lookup as run
+
+    body = json_body()
+    segments = body.get("segments")
+    if not isinstance(segments, list) or not segments:
+        raise InvalidInput("'segments' must be a non-empty list of strings", param="segments")
+    if len(segments) > MAX_BULK:
+        raise InvalidInput(f"at most {MAX_BULK} segments per request", param="segments")
+    texts = [text_param({"segments": s}, "segments") for s in segments]
+    src = lang_param(body, "from", "fr") or "fr"
+    tgt = lang_param(body, "to", _other(src)) or _other(src)
+    doc = run(
+        get_db(current_app),
+        texts,
+        src,
+        tgt,
+        min_score=int_param(body, "min", 50, 0, 101),
+        limit=int_param(body, "limit", 5, 1, MAX_LIMIT),
+    )
+    return document(doc)
+
+
+@bp.get("/tm/concordance")
+def concordance() -> Response:
+    """Units whose text contains a phrase: q, lang (fr|en, default both), limit."""
+    from nato_tm.services.concordance import concordance as run
+
+    args = request.args
+    phrase = text_param(args, "q", max_len=500)
+    lang = lang_param(args, "lang", None)
+    return document(run(get_db(current_app), phrase, lang=lang, limit=int_param(args, "limit", 50, 1, MAX_LIMIT)))
+
+
+@bp.get("/concepts/<concept_id>")
+def concept(concept_id: str) -> Response:
+    """One concept with its terms per language."""
+    from nato_tm.services.concepts import get_concept
+
+    return document(get_concept(get_db(current_app), concept_id))
+
+
+@bp.get("/stats")
+def stats() -> Response:
+    """Counts of concepts, terms, units and variants."""
+    from nato_tm.services.stats import stats as run
+
+    return document(run(get_db(current_app)))

@@ -1,0 +1,129 @@
+"""JSON API, writing side (token or editor session required, see auth.py) and exports with ETags."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import IO
+
+from flask import Blueprint, Response, current_app, request
+
+from nato_tm.errors import InvalidInput
+from nato_tm.formats.registry import ReadOptions
+from nato_tm.services import exporter
+from nato_tm.services.freshness import Freshness, freshness
+from nato_tm.services.importer import ImportReport, import_stream
+from nato_tm.webapp import auth, get_db
+from nato_tm.webapp.params import document, json_body, lang_param, text_param
+
+bp = Blueprint("api_write", __name__, url_prefix="/api/v1")
+
+CHUNK = 64 * 1024
+SPOOL = 8 * 1024 * 1024
+MEMORY_FORMATS = frozenset({"tmx"})
+
+
+def _user() -> str:
+    found = auth.current()
+    return found.name if found else "anonymous"
+
+
+@bp.post("/tm/units")
+def add_unit() -> Response:
+    """Store a translation from a CAT tool: {"source", "target", "from", "to", "prev"?}."""
+    from nato_tm.services.tm_write import add_unit as run
+
+    body = json_body()
+    source = text_param(body, "source")
+    target = text_param(body, "target")
+    src = lang_param(body, "from", "fr") or "fr"
+    tgt = lang_param(body, "to", "en" if src == "fr" else "fr") or "en"
+    if src == tgt:
+        raise InvalidInput("'from' and 'to' must differ", param="to")
+    prev = text_param(body, "prev", required=False) or None
+    doc = run(get_db(current_app), source, target, src, tgt, user=_user(), origin="api", context_prev=prev)
+    return document(doc, 201)
+
+
+def _flag(name: str) -> bool:
+    return (request.values.get(name) or "").lower() in ("1", "true", "yes", "on")
+
+
+def run_import(stream: IO[bytes], name: str) -> ImportReport:
+    """Import an uploaded stream with the request's options (format, dry_run, skip_invalid, src, tgt)."""
+    values = request.values
+    src = lang_param(values, "src", "fr") or "fr"
+    tgt = lang_param(values, "tgt", "en") or "en"
+    options = ReadOptions(src_lang=src, tgt_lang=tgt, origin=values.get("origin") or f"upload:{name}")
+    return import_stream(
+        get_db(current_app),
+        stream,
+        name,
+        fmt=values.get("format") or None,
+        options=options,
+        dry_run=_flag("dry_run"),
+        skip_invalid=_flag("skip_invalid"),
+    )
+
+
+@bp.post("/import")
+def import_file() -> Response:
+    """Import a TMX, TBX, TSV or CSV file sent as multipart 'file' or as the raw body (?name=)."""
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        return document(run_import(upload.stream, os.path.basename(upload.filename)))
+    if request.mimetype.startswith("multipart/"):
+        raise InvalidInput("the multipart form has no 'file' part", param="file")
+    data = request.get_data(cache=False)
+    if not data:
+        raise InvalidInput("send the file as multipart 'file' or as the request body", param="file")
+    with tempfile.SpooledTemporaryFile(SPOOL) as stream:
+        stream.write(data)
+        stream.seek(0)
+        return document(run_import(stream, request.args.get("name") or "upload"))
+
+
+def export_state(fmt: str) -> Freshness:
+    """The fingerprint of what format ``fmt`` exports."""
+    return freshness(get_db(current_app), "memory" if fmt in MEMORY_FORMATS else "terms")
+
+
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    try:
+        while chunk := stream.read(CHUNK):
+            yield chunk
+    finally:
+        stream.close()
+
+
+def export_response(fmt: str) -> Response:
+    """The export in format ``fmt``, or 304 when the client's copy (ETag/date) is current."""
+    exporter.exporter(fmt)  # 415 for an unknown format, before any work
+    state = export_state(fmt)
+    etag = f"{fmt}-{state.etag}"
+    not_modified = request.if_none_match.contains(etag) if request.if_none_match else None
+    if not_modified is None and request.if_modified_since and state.last_modified:
+        not_modified = state.last_modified.replace(microsecond=0) <= request.if_modified_since
+    if not_modified:
+        response = Response(status=304)
+    else:
+        stream = tempfile.SpooledTemporaryFile(SPOOL)  # noqa: SIM115 - closed by _chunks
+        exporter.export(get_db(current_app), fmt, stream)
+        size = stream.tell()
+        stream.seek(0)
+        response = Response(_chunks(stream), mimetype=exporter.media_type(fmt))
+        response.headers["Content-Length"] = str(size)
+        ext = exporter.EXPORTERS[fmt][3]
+        response.headers["Content-Disposition"] = f'attachment; filename="nato-tm-{fmt}.{ext}"'
+    response.set_etag(etag)
+    if state.last_modified:
+        response.last_modified = state.last_modified
+    response.cache_control.no_cache = True  # always revalidate: cheap with the ETag
+    return response
+
+
+@bp.get("/export/<fmt>")
+def export(fmt: str) -> Response:
+    """Download the memory (tmx) or the term base (tbx, tbx2, tsv), with ETag and Last-Modified."""
+    return export_response(fmt)

@@ -1,0 +1,261 @@
+"""The OpenAPI 3 document of the JSON API and the compatibility endpoints, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from nato_tm import __version__
+
+bp = Blueprint("openapi", __name__)
+
+OBJ: dict[str, Any] = {"type": "object", "additionalProperties": True}
+ERRORS = {
+    "400": "A bad parameter; `error.param` names it",
+    "401": "Missing or invalid credentials",
+    "403": "Credentials without the needed role, or a stale CSRF token",
+    "404": "Not found",
+    "409": "Conflicts with what is stored",
+    "413": "Upload larger than the configured limit",
+    "415": "Unsupported media type or file format",
+    "429": "Rate limit exceeded; see Retry-After",
+    "503": "The database is unavailable; see Retry-After",
+}
+
+
+def _param(name: str, where: str, desc: str, schema: dict[str, Any] | None = None, required: bool = False) -> Any:
+    return {
+        "name": name,
+        "in": where,
+        "description": desc,
+        "required": required,
+        "schema": schema or {"type": "string"},
+    }
+
+
+def _q(name: str, desc: str, *, required: bool = False, schema: dict[str, Any] | None = None) -> Any:
+    return _param(name, "query", desc, schema, required)
+
+
+LANG = {"type": "string", "example": "fr", "description": "fr or en (fr_FR, fr-FR accepted)"}
+
+
+def _op(
+    summary: str,
+    params: list[Any] | None = None,
+    body: dict[str, Any] | None = None,
+    ok: str = "200",
+    media: str = "application/json",
+    write: bool = False,
+    codes: tuple[str, ...] = ("400", "429", "503"),
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {ok: {"description": "Success", "content": {media: {"schema": OBJ}}}}
+    for code in (*codes, *(("401", "403") if write else ())):
+        responses[code] = {"$ref": f"#/components/responses/E{code}"}
+    op: dict[str, Any] = {"summary": summary, "parameters": params or [], "responses": responses}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if write:
+        op["security"] = [{"bearer": []}, {"session": []}]
+    return op
+
+
+def _body(required: list[str], **props: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": props}
+
+
+S = {"type": "string"}
+I = {"type": "integer"}  # noqa: E741
+
+
+def _paths() -> dict[str, Any]:
+    cid = _param("concept_id", "path", "Concept id", required=True)
+    tid = _param("term_id", "path", "Term id", I, required=True)
+    concept_body = {**OBJ, "description": "Concept fields: id, subject_fields, source, note, langs, terms"}
+    term_body = {**OBJ, "description": "Term fields: lang, text, type, status, reliability, source, note"}
+    src_tgt = [_q("from", "Source language", schema=LANG), _q("to", "Target language", schema=LANG)]
+    return {
+        "/api/v1/terms": {
+            "get": _op(
+                "Search the term base (exact, accent-insensitive, stemmed, acronym, fuzzy)",
+                [
+                    _q("q", "Query, at most 200 characters", required=True),
+                    _q("from", "Query language: fr, en or any", schema=LANG),
+                    _q("to", "Target language", schema=LANG),
+                    _q("subject", "Subject field"),
+                    _q("status", "preferred, admitted, deprecated or superseded"),
+                    _q("type", "Term type, e.g. acronym"),
+                    _q("limit", "1-100 (default 20)", schema={"type": "integer"}),
+                ],
+            )
+        },
+        "/api/v1/terms/recognize": {
+            "post": _op("Find term-base terms in a text (offsets)", body=_body(["text"], text=S, lang=LANG))
+        },
+        "/api/v1/terms/check": {
+            "post": _op(
+                "Terminology QA of a translation",
+                body=_body(["source", "target"], source=S, target=S, **{"from": LANG, "to": LANG}),
+            )
+        },
+        "/api/v1/tm/lookup": {
+            "get": _op(
+                "Fuzzy matches for one segment",
+                [
+                    _q("q", "Segment, at most 2000 characters", required=True),
+                    *src_tgt,
+                    _q("min", "Lowest score 0-101 (default 50)", schema={"type": "integer"}),
+                    _q("limit", "1-100 (default 5)", schema={"type": "integer"}),
+                    _q("prev", "Previous segment, for context (101) matches"),
+                ],
+            ),
+            "post": _op(
+                "Fuzzy matches for up to 100 segments",
+                body=_body(
+                    ["segments"],
+                    segments={"type": "array", "items": S, "maxItems": 100},
+                    min=I,
+                    limit=I,
+                    **{"from": LANG, "to": LANG},
+                ),
+            ),
+        },
+        "/api/v1/tm/concordance": {
+            "get": _op(
+                "Units containing a phrase",
+                [
+                    _q("q", "Phrase", required=True),
+                    _q("lang", "fr or en (default both)", schema=LANG),
+                    _q("limit", "1-100"),
+                ],
+            )
+        },
+        "/api/v1/tm/units": {
+            "post": _op(
+                "Store a translation (CAT-tool write-back)",
+                body=_body(["source", "target"], source=S, target=S, prev=S, **{"from": LANG, "to": LANG}),
+                ok="201",
+                write=True,
+            )
+        },
+        "/api/v1/concepts": {"post": _op("Create a concept", body=concept_body, ok="201", write=True)},
+        "/api/v1/concepts/{concept_id}": {
+            "get": _op("One concept", [cid], codes=("404", "429", "503")),
+            "put": _op("Update a concept", [cid], body=concept_body, write=True, codes=("400", "404", "409")),
+            "delete": _op("Delete a concept", [cid], write=True, codes=("404",)),
+        },
+        "/api/v1/concepts/{concept_id}/terms": {
+            "post": _op("Add a term to a concept", [cid], body=term_body, ok="201", write=True, codes=("400", "404"))
+        },
+        "/api/v1/terms/{term_id}": {
+            "put": _op("Update a term", [tid], body=term_body, write=True, codes=("400", "404")),
+            "delete": _op("Delete a term", [tid], write=True, codes=("404",)),
+        },
+        "/api/v1/import": {
+            "post": {
+                **_op(
+                    "Import a TMX, TBX, TSV or CSV file; answers the import report",
+                    [
+                        _q("format", "Force the format (tmx, tbx, tsv, glossary, csv)"),
+                        _q("dry_run", "1: report only"),
+                        _q("skip_invalid", "1: import the valid entries, report the others"),
+                        _q("src", "Source language of headerless glossaries", schema=LANG),
+                        _q("tgt", "Target language of headerless glossaries", schema=LANG),
+                        _q("name", "File name when the file is sent as the raw body"),
+                    ],
+                    write=True,
+                    codes=("400", "413", "415"),
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {"schema": _body(["file"], file={"type": "string", "format": "binary"})},
+                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                    },
+                },
+            }
+        },
+        "/api/v1/export/{fmt}": {
+            "get": {
+                **_op(
+                    "Export: tmx (memory), tbx, tbx2, tsv (term base); ETag, Last-Modified, 304 on If-None-Match",
+                    [
+                        _param("fmt", "path", "tmx, tbx, tbx2 or tsv", {"enum": ["tmx", "tbx", "tbx2", "tsv"]}, True),
+                        _param("If-None-Match", "header", "ETag of the copy the client holds"),
+                        _param("If-Modified-Since", "header", "Date of the copy the client holds"),
+                    ],
+                    media="application/octet-stream",
+                    codes=("415",),
+                ),
+            }
+        },
+        "/api/v1/stats": {"get": _op("Counts of concepts, terms and units", codes=("503",))},
+        "/tmserver/languages/": {"get": _op("tmserver/amaGama: supported languages", codes=())},
+        "/tmserver/{src}/{tgt}/unit/{text}": {
+            "get": _op(
+                "tmserver/amaGama lookup: [{source, target, quality, rank}]",
+                [
+                    _param("src", "path", "fr, fr_FR or fr-FR", required=True),
+                    _param("tgt", "path", "en, en_GB or en-GB", required=True),
+                    _param("text", "path", "URL-escaped segment (or ?source=)", required=True),
+                    _q("min_similarity", "0-100 (default 70)", schema={"type": "integer"}),
+                    _q("max_candidates", "1-50 (default 5)", schema={"type": "integer"}),
+                ],
+            )
+        },
+        "/mymemory/get": {
+            "get": _op(
+                "MyMemory-style lookup: responseData, responseStatus, matches[]",
+                [_q("q", "Segment", required=True), _q("langpair", "e.g. fr|en", required=True)],
+            )
+        },
+    }
+
+
+def build() -> dict[str, Any]:
+    """The whole OpenAPI 3.0 document."""
+    error_schema = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "code", "message"],
+                "properties": {
+                    "status": {"type": "integer", "example": 400},
+                    "code": {"type": "string", "example": "invalid"},
+                    "message": {"type": "string"},
+                    "param": {"type": "string", "description": "The parameter at fault, for 400", "example": "q"},
+                },
+            }
+        },
+    }
+    ref = {"$ref": "#/components/schemas/Error"}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "nato-tm",
+            "version": __version__,
+            "description": "French/English NATO term base and translation memory. Reading is open unless the "
+            "server requires a token; every write needs a Bearer token (role editor or admin) or a signed-in "
+            "editor session with its CSRF token. Every error has the one shape `Error`.",
+        },
+        "paths": _paths(),
+        "components": {
+            "schemas": {"Error": error_schema},
+            "responses": {
+                f"E{c}": {"description": d, "content": {"application/json": {"schema": ref}}} for c, d in ERRORS.items()
+            },
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "nato-tm token create --role editor"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+            },
+        },
+    }
+
+
+@bp.get("/api/v1/openapi.json")
+def document() -> Response:
+    """The OpenAPI document."""
+    return jsonify(build())

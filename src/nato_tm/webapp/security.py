@@ -1,0 +1,78 @@
+"""Security headers on every response and rate limits per token and per address."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any, cast
+
+from flask import Flask, Response, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# No inline script or style anywhere: JS and CSS come from /static only.
+CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def rate_key() -> str:
+    """Count requests per token when one is sent, else per client address."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer ") and header[7:].strip():
+        return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:16]
+    return "addr:" + (get_remote_address() or "unknown")
+
+
+def _headers(response: Response) -> Response:
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.path.startswith(("/api/", "/tmserver/", "/mymemory/")):
+        # CAT tools and browser extensions on other origins read the API.
+        response.headers.setdefault("Access-Control-Allow-Origin", "*")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install the headers and the limiter (storage and limits from the app config)."""
+    app.after_request(_headers)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter = Limiter(
+        rate_key,
+        app=app,
+        default_limits=[app.config["RATELIMIT_DEFAULT"]],
+        storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+    )
+    app.extensions["nato_tm.limiter"] = limiter
+
+
+def apply_write_limits(app: Flask) -> None:
+    """Give every view that accepts a write method the (stricter) write limit."""
+    limiter: Limiter = app.extensions["nato_tm.limiter"]
+    write_limit = app.config["RATELIMIT_WRITE"]
+    endpoints = {r.endpoint for r in app.url_map.iter_rules() if WRITE_METHODS & set(r.methods or ())}
+    for endpoint in endpoints:
+        view = app.view_functions[endpoint]
+        limited = limiter.limit(write_limit, methods=sorted(WRITE_METHODS))(view)
+        app.view_functions[endpoint] = cast(Callable[..., Any], limited)
+    limiter.exempt(app.view_functions["static"])
