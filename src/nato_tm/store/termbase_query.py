@@ -1,0 +1,123 @@
+"""Read queries over the term base used by search, recognition and QA."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy.orm import Session, selectinload
+
+from nato_tm.store.termbase import Concept, Term
+
+# Collations under which comparing strings compares code points, so a key range is a prefix.
+_BYTEWISE = {"c", "posix", "c.utf-8", "c.utf8", "ucs_basic"}
+
+
+@dataclass(frozen=True, slots=True)
+class TermRow:
+    """What recognition and fuzzy search need of a term, without the ORM object."""
+
+    id: int
+    concept_id: str
+    lang: str
+    text: str
+    term_type: str
+    status: str
+    case_sensitive: bool
+    key_base: str
+    key_stem: str
+
+
+Marker = tuple[Any, ...]
+
+
+def change_marker(session: Session) -> Marker:
+    """A cheap value that changes whenever terms are added, removed or their concept is updated."""
+    row = session.execute(
+        select(
+            select(func.count(Term.id)).scalar_subquery(),
+            select(func.max(Term.id)).scalar_subquery(),
+            select(func.count(Concept.id)).scalar_subquery(),
+            select(func.max(Concept.updated_at)).scalar_subquery(),
+        )
+    ).one()
+    updated = row[3]
+    return (row[0], row[1], row[2], updated.isoformat() if isinstance(updated, datetime) else updated)
+
+
+def term_rows(session: Session) -> list[TermRow]:
+    """Every term with its keys, in id order."""
+    stmt = select(
+        Term.id,
+        Term.concept_id,
+        Term.lang,
+        Term.text,
+        Term.term_type,
+        Term.status,
+        Term.case_sensitive,
+        Term.key_base,
+        Term.key_stem,
+    ).order_by(Term.id)
+    return [TermRow(*row) for row in session.execute(stmt)]
+
+
+def _lang_filter(langs: Sequence[str]) -> ColumnElement[bool]:
+    return Term.lang.in_(list(langs))
+
+
+def terms_by_key(session: Session, column: str, keys: Iterable[str], langs: Sequence[str]) -> list[Term]:
+    """Terms whose key_base, key_stem or key_fold equals one of ``keys`` (uses the (lang, key) indexes)."""
+    wanted = [k for k in keys if k]
+    if not wanted:
+        return []
+    col = {"key_base": Term.key_base, "key_stem": Term.key_stem, "key_fold": Term.key_fold}[column]
+    stmt = select(Term).where(_lang_filter(langs), col.in_(wanted)).order_by(Term.id)
+    return list(session.scalars(stmt))
+
+
+def _bytewise(session: Session) -> bool:
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return True  # SQLite compares with BINARY: code point order.
+    collation = session.scalar(text("SELECT datcollate FROM pg_database WHERE datname = current_database()"))
+    return str(collation or "").lower() in _BYTEWISE
+
+
+def terms_by_prefix(session: Session, prefix: str, langs: Sequence[str], limit: int) -> list[Term]:
+    """Terms whose key_base starts with ``prefix``, shortest first, through a range on the (lang, key_base) index."""
+    if not prefix:
+        return []
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    col: Any = Term.key_base
+    if not _bytewise(session):
+        # Under a linguistic collation a range is not a prefix; compare code points instead (no index).
+        col = Term.key_base.collate("C")
+    stmt = (
+        select(Term)
+        .where(_lang_filter(langs), col >= prefix, col < upper)
+        .order_by(func.length(Term.key_base), Term.id)
+        .limit(limit)
+    )
+    return [t for t in session.scalars(stmt) if t.key_base.startswith(prefix)]
+
+
+def terms_by_ids(session: Session, ids: Iterable[int]) -> list[Term]:
+    """Terms by id."""
+    wanted = list(set(ids))
+    if not wanted:
+        return []
+    return list(session.scalars(select(Term).where(Term.id.in_(wanted)).order_by(Term.id)))
+
+
+def concepts_by_ids(session: Session, ids: Iterable[str]) -> dict[str, Concept]:
+    """Concepts with their language sections and terms loaded, by id."""
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    stmt = (
+        select(Concept).where(Concept.id.in_(wanted)).options(selectinload(Concept.langs), selectinload(Concept.terms))
+    )
+    return {c.id: c for c in session.scalars(stmt)}
