@@ -14,6 +14,7 @@ Everything lives in the database: no per-process state can go stale across worke
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
@@ -25,8 +26,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from nato_tm.store.base import Base
 from nato_tm.store.memory import Unit, Variant
-from nato_tm.text.pipeline import primary_lang, tokenize
-from nato_tm.text.placeables import match_keys, search_keys
+from nato_tm.text.pipeline import primary_lang
+from nato_tm.text.placeables import analyse, search_keys
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 
@@ -75,10 +76,9 @@ def token_hash(lang: str, key: str) -> int:
 def variant_keys(text: str, lang: str) -> tuple[list[str], set[int]]:
     """The match keys of a segment and the set of hashes it is posted under."""
     lang = primary_lang(lang)
-    tokens = tokenize(text, lang)
-    keys = match_keys(tokens)
-    hashes = {token_hash(lang, k) for k in keys} | {token_hash(lang, k) for k in search_keys(tokens)}
-    return keys, hashes
+    seg = analyse(text, lang)
+    hashes = {token_hash(lang, k) for k in seg.keys} | {token_hash(lang, k) for k in search_keys(seg.tokens)}
+    return list(seg.keys), hashes
 
 
 def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -179,3 +179,88 @@ def rebuild_index(session: Session, batch: int = 2000) -> int:
         index_variants(session, todo)
         session.flush()
         done += len(todo)
+
+
+# Postings a lookup may read beyond the guaranteed prefix, to sharpen the overlap counts.
+EXTEND_BUDGET = 20_000
+# Reading this many postings is the most a lookup spends to widen the search below GUARANTEED.
+WIDEN_BUDGET = 50_000
+GUARANTEED = 75  # from this score up, candidates() misses nothing (prefix filtering)
+MAX_CANDIDATES = 400
+
+
+def _dfs(session: Session, hashes: Iterable[int]) -> dict[int, int]:
+    wanted = sorted(set(hashes))
+    rows = session.execute(select(TmVocab.token_hash, TmVocab.df).where(TmVocab.token_hash.in_(wanted))).all()
+    return {h: df for h, df in rows}
+
+
+def _prefix(n: int, t: float) -> int:
+    """How many of the query's rarest key positions a match scoring >= t must share one of."""
+    return n - math.ceil(t * n - 1e-9) + 1
+
+
+def _plan(positions: list[tuple[int, int]], n: int, min_score: int) -> tuple[float, int]:
+    """The threshold to search at and the prefix length: min_score if affordable, else GUARANTEED."""
+    t = max(min_score, 1) / 100
+    k = _prefix(n, t)
+    if t * 100 < GUARANTEED and sum(df for df, _ in positions[:k]) > WIDEN_BUDGET:
+        t = GUARANTEED / 100
+        k = _prefix(n, t)
+    return t, k
+
+
+def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int) -> dict[int, tuple[str, ...]]:
+    """Variants that may score >= min_score against ``keys`` (complete from GUARANTEED up), with their keys."""
+    n = len(keys)
+    if n == 0:
+        return {}
+    lang = primary_lang(lang)
+    mult = Counter(token_hash(lang, k) for k in keys)
+    dfs = _dfs(session, mult)
+    # One entry per key position, rarest first: the prefix-filtering order.
+    positions = sorted((dfs.get(h, 0), h) for h, m in mult.items() for _ in range(m))
+    t, k = _plan(positions, n, min_score)
+    lo, hi = math.ceil(t * n - 1e-9), math.floor(n / t + 1e-9)
+    prefix = {h for _, h in positions[:k]}
+    counts: dict[int, int] = {}
+    ntoks: dict[int, int] = {}
+    for h, vid, ntok in _postings(session, prefix, lo, hi):
+        counts[vid] = counts.get(vid, 0) + mult[h]
+        ntoks[vid] = ntok
+    seen = k
+    extra: set[int] = set()
+    spent = 0
+    for df, h in positions[k:]:
+        if h in prefix or h in extra:
+            seen += 1
+            continue
+        if spent + df > EXTEND_BUDGET:
+            break
+        extra.add(h)
+        spent += df
+        seen += 1
+    for h, vid, _ in _postings(session, extra, lo, hi):
+        if vid in counts:
+            counts[vid] += mult[h]
+    # A candidate can at best share every key it has not been checked against.
+    alive = [v for v, c in counts.items() if c + (n - seen) >= math.ceil(t * max(n, ntoks[v]) - 1e-9)]
+    alive.sort(key=lambda v: (-counts[v], abs(ntoks[v] - n), v))
+    return _entries(session, alive[:MAX_CANDIDATES])
+
+
+def _postings(session: Session, hashes: set[int], lo: int, hi: int) -> list[tuple[int, int, int]]:
+    if not hashes:
+        return []
+    stmt = select(TmPosting.token_hash, TmPosting.variant_id, TmPosting.ntok).where(
+        TmPosting.token_hash.in_(sorted(hashes)), TmPosting.ntok.between(lo, hi)
+    )
+    return [(h, v, n) for h, v, n in session.execute(stmt)]
+
+
+def _entries(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    out: dict[int, tuple[str, ...]] = {}
+    for chunk in _chunks(sorted(ids)):
+        for vid, keys in session.execute(select(TmEntry.variant_id, TmEntry.keys).where(TmEntry.variant_id.in_(chunk))):
+            out[vid] = tuple(keys.split())
+    return out

@@ -1,0 +1,312 @@
+"""Fuzzy lookup in the translation memory: candidates from the index, scored, ranked, substituted.
+
+Reading never writes: ``record_use`` is the only function that touches usage counts, called
+when a translator (or CAT tool) says a match was used. Nothing is cached per process: every
+candidate comes from the database, so a unit written through one worker is found by the next.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from nato_tm.errors import InvalidInput, NotFound
+from nato_tm.services.recognize import Hit, recognize_many
+from nato_tm.services.tm_score import (
+    MULTI_TRANSLATION_PENALTY,
+    EditOp,
+    Score,
+    Substitution,
+    band,
+    edit_ops,
+    propose,
+    score,
+    upper_bound,
+)
+from nato_tm.store import memory_index
+from nato_tm.store.db import Database
+from nato_tm.store.memory import Unit, Variant
+from nato_tm.store.memory_repo import key_hash
+from nato_tm.text.pipeline import LANGS, primary_lang
+from nato_tm.text.placeables import analyse
+
+MAX_TEXT = 2000
+MAX_LIMIT = 50
+MAX_BULK = 100
+BATCH = 16  # candidates scored per round; rounds stop once no unscored candidate can enter the top
+REVIEWED_PROPS = {"x-reviewed", "reviewed", "x-status", "status"}
+REVIEWED_VALUES = {"1", "true", "yes", "reviewed", "approved", "final", "signed-off"}
+
+
+@dataclass
+class Match:
+    """One proposal: a stored source like the query and its translation."""
+
+    score: int
+    band: str
+    source: str
+    target: str  # with the query's numbers and dates substituted when that was possible
+    target_original: str | None  # the stored target, when ``target`` was substituted
+    substitutions: list[Substitution]
+    differences: list[str]
+    edits: list[EditOp]  # from the match source to the query, offsets into both
+    terms: list[Hit]  # term-base terms found in the match source
+    translations: int  # different translations stored for this source
+    unit_id: int
+    source_variant_id: int
+    target_variant_id: int
+    source_lang: str
+    target_lang: str
+    origin: str
+    reviewed: bool
+    created_at: datetime | None
+    created_by: str | None
+    changed_at: datetime | None
+    changed_by: str | None
+    usage_count: int
+    last_used_at: datetime | None
+
+
+@dataclass
+class LookupResult:
+    """The answer to a lookup: ``{"query", "src", "tgt", "matches": [...]}``."""
+
+    query: str
+    src: str
+    tgt: str
+    prev: str | None = None
+    min_score: int = 50
+    matches: list[Match] = field(default_factory=list)
+
+
+@dataclass
+class _Scored:
+    variant: Variant
+    score: Score
+
+
+def _lang(tag: str, param: str) -> str:
+    code = primary_lang(tag or "")
+    if code not in LANGS:
+        raise InvalidInput(f"unsupported language {tag!r} (use fr or en)", param=param)
+    return code
+
+
+def check_args(text: str, src: str, tgt: str, min_score: int, limit: int) -> tuple[str, str]:
+    """Validate lookup parameters; return the primary source and target languages."""
+    s, t = _lang(src, "src"), _lang(tgt, "tgt")
+    if s == t:
+        raise InvalidInput("source and target languages must differ", param="tgt")
+    if not text or not text.strip():
+        raise InvalidInput("nothing to look up: the text is empty", param="text")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"text too long for lookup ({len(text)} > {MAX_TEXT} characters)", param="text")
+    if not 0 <= min_score <= 101:
+        raise InvalidInput("min score must be between 0 and 101", param="min")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", param="limit")
+    return s, t
+
+
+def _exact_ids(session: Session, text: str, src: str) -> list[int]:
+    stmt = select(Variant.id).where(Variant.lang == src, Variant.key_hash == key_hash(text, src)).limit(200)
+    return list(session.scalars(stmt))
+
+
+def _score_candidates(
+    session: Session, text: str, src: str, prev: str | None, min_score: int, limit: int
+) -> list[_Scored]:
+    """Exact scores of the candidates that can reach the top ``limit``, best bound first."""
+    q = analyse(text, src)
+    found = memory_index.candidates(session, src, q.keys, min_score)
+    bounds = {vid: upper_bound(q.keys, keys) for vid, keys in found.items()}
+    bounds.update({vid: 101 for vid in _exact_ids(session, text, src)})
+    order = sorted((b, vid) for vid, b in bounds.items() if b >= min_score)
+    order.reverse()
+    prev_hash = key_hash(prev, src) if prev else None
+    scored: list[_Scored] = []
+    while order:
+        floor = min_score
+        best = sorted((s.score.value for s in scored), reverse=True)
+        if len(best) >= limit:
+            # A penalty for several translations may still reorder scores one point apart.
+            floor = max(floor, best[limit - 1] - MULTI_TRANSLATION_PENALTY)
+        batch = [vid for b, vid in order[:BATCH] if b >= floor]
+        order = order[BATCH:]
+        if not batch:
+            break
+        for v in session.scalars(select(Variant).where(Variant.id.in_(batch))):
+            m = analyse(v.text, src)
+            context = prev_hash is not None and v.prev_hash == prev_hash
+            s = score(q, m, text, v.text, tags=bool(v.markup), context=context)
+            if s.value >= min_score:
+                scored.append(_Scored(v, s))
+    return scored
+
+
+def _reviewed(unit: Unit) -> bool:
+    """Reviewed: the shipped seed memory, or a unit whose props say it was reviewed or approved."""
+    if unit.origin.startswith("seed:"):
+        return True
+    return any(
+        p.get("type", "").lower() in REVIEWED_PROPS and p.get("value", "").strip().lower() in REVIEWED_VALUES
+        for p in unit.props or []
+    )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _translations(session: Session, src: str, tgt: str, hashes: set[str]) -> dict[str, int]:
+    """How many different target texts each source key has across the memory."""
+    if not hashes:
+        return {}
+    tv = Variant.__table__.alias("tv")
+    stmt = (
+        select(Variant.key_hash, tv.c.text)
+        .join(tv, tv.c.unit_id == Variant.unit_id)
+        .where(Variant.lang == src, Variant.key_hash.in_(sorted(hashes)), tv.c.lang == tgt)
+    )
+    texts: dict[str, set[str]] = defaultdict(set)
+    for kh, target in session.execute(stmt):
+        texts[kh].add(" ".join(target.split()))
+    return {kh: len(t) for kh, t in texts.items()}
+
+
+def _pairs(session: Session, scored: list[_Scored], src: str, tgt: str) -> list[tuple[_Scored, Variant, Unit, int]]:
+    """Each scored source with every target-language variant of its unit, the unit and the translation count."""
+    unit_ids = sorted({s.variant.unit_id for s in scored})
+    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
+    targets: dict[int, list[Variant]] = defaultdict(list)
+    stmt = select(Variant).where(Variant.unit_id.in_(unit_ids), Variant.lang == tgt).order_by(Variant.id)
+    for v in session.scalars(stmt):
+        targets[v.unit_id].append(v)
+    counts = _translations(session, src, tgt, {s.variant.key_hash for s in scored})
+    return [
+        (s, t, units[s.variant.unit_id], counts.get(s.variant.key_hash, 1))
+        for s in scored
+        for t in targets.get(s.variant.unit_id, [])
+    ]
+
+
+def _rank_key(value: int, reviewed: bool, unit: Unit, target: Variant) -> tuple[Any, ...]:
+    when = _aware(unit.changed_at) or _aware(unit.created_at) or datetime.min.replace(tzinfo=UTC)
+    return (-value, not reviewed, -when.timestamp(), unit.id, target.id)
+
+
+def _build(text: str, src: str, tgt: str, pair: tuple[_Scored, Variant, Unit, int], value: int) -> Match:
+    s, target, unit, count = pair
+    q, m, t = analyse(text, src), analyse(s.variant.text, src), analyse(target.text, tgt)
+    proposal = propose(q, m, t, target.text, tgt)
+    differences = list(s.score.differences) + (["translations"] if value < s.score.value else [])
+    return Match(
+        score=value,
+        band=band(value),
+        source=s.variant.text,
+        target=proposal.target,
+        target_original=target.text if proposal.substitutions else None,
+        substitutions=proposal.substitutions,
+        differences=differences,
+        edits=edit_ops(q, m, text, s.variant.text),
+        terms=[],
+        translations=count,
+        unit_id=unit.id,
+        source_variant_id=s.variant.id,
+        target_variant_id=target.id,
+        source_lang=s.variant.lang_tag,
+        target_lang=target.lang_tag,
+        origin=unit.origin,
+        reviewed=_reviewed(unit),
+        created_at=_aware(unit.created_at),
+        created_by=unit.created_by,
+        changed_at=_aware(unit.changed_at),
+        changed_by=unit.changed_by,
+        usage_count=unit.usage_count or 0,
+        last_used_at=_aware(unit.last_used_at),
+    )
+
+
+def _lookup(
+    session: Session, text: str, src: str, tgt: str, min_score: int, limit: int, prev: str | None
+) -> list[Match]:
+    scored = _score_candidates(session, text, src, prev, min_score, limit)
+    ranked: list[tuple[tuple[Any, ...], int, tuple[_Scored, Variant, Unit, int]]] = []
+    for pair in _pairs(session, scored, src, tgt):
+        s, target, unit, count = pair
+        # Several translations of one source: each is less certain (a context match settles it).
+        value = s.score.value - (MULTI_TRANSLATION_PENALTY if count > 1 and s.score.value < 101 else 0)
+        if value >= min_score:
+            ranked.append((_rank_key(value, _reviewed(unit), unit, target), value, pair))
+    ranked.sort(key=lambda r: r[0])
+    return [_build(text, src, tgt, pair, value) for _, value, pair in ranked[:limit]]
+
+
+def _add_terms(db: Database, matches: list[Match], src: str) -> None:
+    if matches:
+        for match, doc in zip(matches, recognize_many(db, [m.source for m in matches], src), strict=True):
+            match.terms = doc.hits
+
+
+def lookup(
+    db: Database,
+    text: str,
+    src: str = "fr",
+    tgt: str = "en",
+    *,
+    min_score: int = 50,
+    limit: int = 5,
+    prev: str | None = None,
+) -> LookupResult:
+    """The best ``limit`` matches scoring at least ``min_score`` for a segment, best first."""
+    s, t = check_args(text, src, tgt, min_score, limit)
+    with db.session() as session:
+        matches = _lookup(session, text, s, t, min_score, limit, prev)
+    _add_terms(db, matches, s)
+    return LookupResult(query=text, src=s, tgt=t, prev=prev, min_score=min_score, matches=matches)
+
+
+def bulk_lookup(
+    db: Database,
+    texts: Sequence[str],
+    src: str = "fr",
+    tgt: str = "en",
+    *,
+    min_score: int = 50,
+    limit: int = 5,
+    prevs: Sequence[str | None] | None = None,
+) -> list[LookupResult]:
+    """Look up up to 100 segments in one session; ``prevs`` gives each one's previous segment."""
+    if len(texts) > MAX_BULK:
+        raise InvalidInput(f"too many segments ({len(texts)} > {MAX_BULK})", param="texts")
+    if prevs is not None and len(prevs) != len(texts):
+        raise InvalidInput("prevs must have one entry per segment", param="prevs")
+    context = list(prevs) if prevs is not None else [None] * len(texts)
+    checked = [check_args(text, src, tgt, min_score, limit) for text in texts]
+    results: list[LookupResult] = []
+    with db.session() as session:
+        for text, (s, t), prev in zip(texts, checked, context, strict=True):
+            matches = _lookup(session, text, s, t, min_score, limit, prev)
+            results.append(LookupResult(query=text, src=s, tgt=t, prev=prev, min_score=min_score, matches=matches))
+    for result in results:
+        _add_terms(db, result.matches, result.src)
+    return results
+
+
+def record_use(db: Database, unit_id: int) -> int:
+    """Count one use of a unit's match (the caller inserted it); return the new usage count."""
+    with db.session() as session:
+        done = session.execute(
+            update(Unit)
+            .where(Unit.id == unit_id)
+            .values(usage_count=Unit.usage_count + 1, last_used_at=datetime.now(UTC))
+        )
+        if getattr(done, "rowcount", 0) == 0:
+            raise NotFound(f"no translation unit {unit_id}")
+        return int(session.scalar(select(Unit.usage_count).where(Unit.id == unit_id)) or 0)
