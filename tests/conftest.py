@@ -123,3 +123,25 @@ def seed_article() -> str:
     from nato_tm import resources
 
     return (resources.termbase() / "seed" / "article-2022-11-09.fr.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def app(db: Database):  # type: ignore[no-untyped-def]
+    """The Flask app on the seeded database (rate limits high enough not to interfere)."""
+    from nato_tm.webapp import create_app
+
+    return create_app({"database_url": db.url, "secret_key": "test", "RATELIMIT_DEFAULT": "10000 per minute"})
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    """A test client of ``app``."""
+    return app.test_client()
+
+
+@pytest.fixture
+def editor_token(db: Database) -> str:
+    """A fresh editor API token for ``db``."""
+    from nato_tm.services.auth import create_token
+
+    return create_token(db, "editor", "tests").token

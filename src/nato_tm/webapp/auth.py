@@ -13,7 +13,7 @@ from nato_tm.errors import Forbidden, Unauthorized
 from nato_tm.services import auth as accounts
 from nato_tm.services.auth import Principal
 from nato_tm.webapp import get_db, get_settings
-from nato_tm.webapp.security import WRITE_METHODS
+from nato_tm.webapp.security import READ_POSTS, WRITE_METHODS
 
 bp = Blueprint("auth", __name__)
 
@@ -71,7 +71,7 @@ def _gate() -> None:
     """Resolve the principal and refuse what it may not do."""
     g.principal = _principal()
     endpoint = request.endpoint or ""
-    if request.method in WRITE_METHODS:
+    if request.method in WRITE_METHODS and endpoint not in READ_POSTS:
         if endpoint in ANONYMOUS_WRITES:
             _check_csrf()
             return

@@ -66,14 +66,14 @@ def _langpair() -> tuple[str, str]:
 def _mymemory_match(index: int, match: dict[str, Any]) -> dict[str, Any]:
     score = int(min(100, match.get("score", 0)))
     created_by = match.get("created_by") or match.get("origin") or ""
-    created = match.get("created_at") or match.get("date") or ""
+    created = match.get("created_at") or ""
     changed = match.get("changed_at") or created
     return {
         "id": str(match.get("unit_id") or match.get("id") or index),
         "segment": match.get("source"),
         "translation": match.get("target"),
-        "source": match.get("src_lang") or match.get("src") or "",
-        "target": match.get("tgt_lang") or match.get("tgt") or "",
+        "source": match.get("source_lang") or "",
+        "target": match.get("target_lang") or "",
         "quality": str(score),
         "reference": match.get("origin") or None,
         "usage-count": match.get("usage_count", 0),

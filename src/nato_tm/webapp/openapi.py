@@ -71,9 +71,6 @@ I = {"type": "integer"}  # noqa: E741
 
 def _paths() -> dict[str, Any]:
     cid = _param("concept_id", "path", "Concept id", required=True)
-    tid = _param("term_id", "path", "Term id", I, required=True)
-    concept_body = {**OBJ, "description": "Concept fields: id, subject_fields, source, note, langs, terms"}
-    term_body = {**OBJ, "description": "Term fields: lang, text, type, status, reliability, source, note"}
     src_tgt = [_q("from", "Source language", schema=LANG), _q("to", "Target language", schema=LANG)]
     return {
         "/api/v1/terms": {
@@ -139,19 +136,7 @@ def _paths() -> dict[str, Any]:
                 write=True,
             )
         },
-        "/api/v1/concepts": {"post": _op("Create a concept", body=concept_body, ok="201", write=True)},
-        "/api/v1/concepts/{concept_id}": {
-            "get": _op("One concept", [cid], codes=("404", "429", "503")),
-            "put": _op("Update a concept", [cid], body=concept_body, write=True, codes=("400", "404", "409")),
-            "delete": _op("Delete a concept", [cid], write=True, codes=("404",)),
-        },
-        "/api/v1/concepts/{concept_id}/terms": {
-            "post": _op("Add a term to a concept", [cid], body=term_body, ok="201", write=True, codes=("400", "404"))
-        },
-        "/api/v1/terms/{term_id}": {
-            "put": _op("Update a term", [tid], body=term_body, write=True, codes=("400", "404")),
-            "delete": _op("Delete a term", [tid], write=True, codes=("404",)),
-        },
+        "/api/v1/concepts/{concept_id}": {"get": _op("One concept", [cid], codes=("404", "429", "503"))},
         "/api/v1/import": {
             "post": {
                 **_op(

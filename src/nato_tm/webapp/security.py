@@ -11,6 +11,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# POST only because their input is large or structured: they change nothing and are treated as reads.
+READ_POSTS = frozenset({"api.recognize", "api.check", "api.bulk_lookup"})
 
 # No inline script or style anywhere: JS and CSS come from /static only.
 CSP = "; ".join(
@@ -70,7 +72,8 @@ def apply_write_limits(app: Flask) -> None:
     """Give every view that accepts a write method the (stricter) write limit."""
     limiter: Limiter = app.extensions["nato_tm.limiter"]
     write_limit = app.config["RATELIMIT_WRITE"]
-    endpoints = {r.endpoint for r in app.url_map.iter_rules() if WRITE_METHODS & set(r.methods or ())}
+    rules = app.url_map.iter_rules()
+    endpoints = {r.endpoint for r in rules if WRITE_METHODS & set(r.methods or ()) and r.endpoint not in READ_POSTS}
     for endpoint in endpoints:
         view = app.view_functions[endpoint]
         limited = limiter.limit(write_limit, methods=sorted(WRITE_METHODS))(view)

@@ -27,7 +27,7 @@ def search_both(query: str, src: str, tgt: str) -> dict[str, Any]:
     for result in terms.get("results", []):
         result["ordered"] = {lang: ordered_terms(result.get("terms", {}).get(lang, [])) for lang in (src, tgt)}
     for match in memory.get("matches", []):
-        match["pieces"] = diff_pieces(match)
+        match["pieces"] = diff_pieces(match, query)
     return {"terms": terms.get("results", []), "matches": memory.get("matches", [])}
 
 
@@ -68,7 +68,7 @@ def _segment_context(text: str, translation: str, src: str, tgt: str) -> dict[st
     hits = to_jsonable(recognize(db, text, src)).get("hits", [])
     matches = to_jsonable(lookup(db, text, src, tgt, min_score=50, limit=5)).get("matches", [])
     for match in matches:
-        match["pieces"] = diff_pieces(match)
+        match["pieces"] = diff_pieces(match, text)
     findings = to_jsonable(check_pair(db, text, translation, src, tgt)).get("findings", []) if translation else None
     return {"pieces": mark_hits(text, hits), "hits": hits, "matches": matches, "findings": findings}
 

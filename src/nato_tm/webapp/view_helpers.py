@@ -60,22 +60,20 @@ def band_class(score: float) -> str:
     return "low"
 
 
-def diff_pieces(match: dict[str, Any]) -> list[dict[str, Any]]:
+def diff_pieces(match: dict[str, Any], query: str) -> list[dict[str, Any]]:
     """The match's source cut into pieces equal to the query or not, from the match's edit ops."""
     source = str(match.get("source", ""))
-    ops = match.get("ops") or match.get("diff") or []
     pieces: list[dict[str, Any]] = []
     pos = 0
-    for op in ops if isinstance(ops, list) else []:
-        if not isinstance(op, dict):
-            continue
-        kind = op.get("op") or op.get("tag") or op.get("type")
-        start, end = op.get("start"), op.get("end")
-        if kind == "equal" or not isinstance(start, int) or not isinstance(end, int) or start < pos:
+    edits = sorted(match.get("edits") or [], key=lambda e: (e["source_start"], e["source_end"]))
+    for edit in edits:
+        start, end = int(edit["source_start"]), int(edit["source_end"])
+        if start < pos:
             continue
         if start > pos:
             pieces.append({"text": source[pos:start], "changed": False})
-        pieces.append({"text": source[start:end], "changed": True, "kind": kind, "query": op.get("query")})
+        wanted = query[int(edit["query_start"]) : int(edit["query_end"])]
+        pieces.append({"text": source[start:end], "changed": True, "kind": edit["op"], "query": wanted})
         pos = end
     if pos < len(source):
         pieces.append({"text": source[pos:], "changed": False})
