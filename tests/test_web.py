@@ -1,0 +1,140 @@
+"""Browser pages through the test client: escaping, headers, sign-in, CSRF, upload, and the write-route walk."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from nato_tm.services import auth
+
+WRITE = {"POST", "PUT", "PATCH", "DELETE"}
+READ_POSTS = {"api.recognize", "api.check", "api.bulk_lookup"}
+
+
+def _csrf(client, path: str = "/signin") -> str:  # type: ignore[no-untyped-def]
+    page = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "no CSRF field on the form"
+    return found.group(1)
+
+
+@pytest.fixture
+def editor(client, db):  # type: ignore[no-untyped-def]
+    auth.create_user(db, "claire", "motdepasse-solide", "editor")
+    token = _csrf(client)
+    response = client.post("/signin", data={"username": "claire", "password": "motdepasse-solide", "csrf_token": token})
+    assert response.status_code == 302
+    return client
+
+
+def test_every_write_route_refuses_a_request_without_credentials(app, client) -> None:  # type: ignore[no-untyped-def]
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        for method in sorted(WRITE & set(rule.methods)):
+            if rule.endpoint in READ_POSTS or rule.endpoint == "auth.signin":
+                continue
+            url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: "1" if m.group(1).endswith("id") else "tbx", rule.rule)
+            response = client.open(url, method=method, json={"source": "a", "target": "b"})
+            assert response.status_code in (401, 403), (method, url, response.status_code)
+            checked += 1
+    assert checked >= 3  # import, units, signout, exchange at least
+
+
+def test_signin_itself_needs_the_csrf_token(client, db) -> None:  # type: ignore[no-untyped-def]
+    auth.create_user(db, "claire", "motdepasse-solide")
+    response = client.post("/signin", data={"username": "claire", "password": "motdepasse-solide"})
+    assert response.status_code == 403
+    token = _csrf(client)
+    bad = client.post("/signin", data={"username": "claire", "password": "wrong-password", "csrf_token": token})
+    assert bad.status_code == 401 and "incorrect" in bad.get_data(as_text=True)
+
+
+def test_session_writes_need_csrf(editor) -> None:  # type: ignore[no-untyped-def]
+    data = {"file": (io.BytesIO(b"x"), "a.tmx")}
+    assert editor.post("/exchange", data=data, content_type="multipart/form-data").status_code == 403
+
+
+def test_upload_tmx_shows_the_report(editor) -> None:  # type: ignore[no-untyped-def]
+    tmx = (
+        '<?xml version="1.0" encoding="UTF-8"?><tmx version="1.4"><header srclang="fr" datatype="plaintext" '
+        'segtype="sentence" adminlang="en" o-tmf="x" creationtool="t" creationtoolversion="1"/><body>'
+        '<tu><tuv xml:lang="fr"><seg>Le 9 novembre 2022, des représentants ont participé.</seg></tuv>'
+        '<tuv xml:lang="en"><seg>On 9 November 2022, representatives took part.</seg></tuv></tu></body></tmx>'
+    ).encode()
+    token = _csrf(editor, "/exchange")
+    data = {"file": (io.BytesIO(tmx), "seed.tmx"), "csrf_token": token}
+    response = editor.post("/exchange", data=data, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Rapport d’import" in page and "seed.tmx" in page
+    assert re.search(r"<dt>ajoutées</dt><dd>1</dd>", page)
+
+
+def test_editor_pages_redirect_to_signin(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/exchange")
+    assert response.status_code == 302 and "/signin" in response.headers["Location"]
+
+
+def test_signin_never_redirects_off_site(client, db) -> None:  # type: ignore[no-untyped-def]
+    auth.create_user(db, "claire", "motdepasse-solide")
+    token = _csrf(client)
+    data = {"username": "claire", "password": "motdepasse-solide", "csrf_token": token, "next": "//evil.example/x"}
+    response = client.post("/signin", data=data)
+    assert response.headers["Location"] == "/"
+
+
+def test_security_headers_on_pages_and_api(client) -> None:  # type: ignore[no-untyped-def]
+    for path in ("/", "/api/v1/stats", "/signin"):
+        headers = client.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+        assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"]
+
+
+def test_no_inline_script_in_pages(client) -> None:  # type: ignore[no-untyped-def]
+    for path in ("/", "/?q=EMI", "/segment", "/concordance", "/signin"):
+        page = client.get(path).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), path
+        assert not re.search(r"<[^>]+\son[a-z]+=", page), path  # no inline event handlers either
+
+
+def test_script_in_a_query_renders_as_text(client) -> None:  # type: ignore[no-untyped-def]
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    for path in ("/", "/segment", "/concordance"):
+        key = "text" if path == "/segment" else "q"
+        page = client.get(path, query_string={key: evil}).get_data(as_text=True)
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;" in page
+
+
+def test_search_page_works_without_javascript(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/", query_string={"q": "EMI", "dir": "fr-en"}).get_data(as_text=True)
+    assert "International Military Staff" in page and 'lang="en"' in page
+    page = client.get("/", query_string={"q": "IMS", "dir": "en-fr"}).get_data(as_text=True)
+    assert "État-major militaire international" in page
+    fragment = client.get("/search/results", query_string={"q": "EMI"}).get_data(as_text=True)
+    assert "International Military Staff" in fragment and "<html" not in fragment
+
+
+def test_segment_view_highlights_terms(client) -> None:  # type: ignore[no-untyped-def]
+    text = "Cette réunion s’est tenue sous l’égide de l’État-major militaire international (EMI)."
+    page = client.get("/segment", query_string={"text": text}).get_data(as_text=True)
+    assert re.search(r'<a class="hit[^"]*" href="/concepts/[^"]+"[^>]*>EMI</a>', page)
+    page = client.get("/segment", query_string={"text": text, "translation": "It was held by the staff."})
+    assert "Contrôle terminologique" in page.get_data(as_text=True)
+
+
+def test_bad_parameter_on_a_page_is_an_error_page(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/segment", query_string={"text": "x" * 3000})
+    assert response.status_code == 400 and "text/html" in response.content_type
+    assert "paramètre « text »" in response.get_data(as_text=True)
+
+
+def test_create_app_without_arguments_reads_the_environment(monkeypatch, db) -> None:  # type: ignore[no-untyped-def]
+    from nato_tm.webapp import create_app
+
+    monkeypatch.setenv("NATO_TM_DATABASE_URL", db.url)
+    monkeypatch.setenv("NATO_TM_READ_REQUIRES_TOKEN", "1")
+    app = create_app()
+    assert app.test_client().get("/api/v1/stats").status_code == 401
