@@ -43,10 +43,8 @@ def test_dates_usage_notes_and_props_are_read() -> None:
     assert unit.usage_count == 7
     assert unit.last_used_at == datetime(2023, 6, 14, 12, 0, tzinfo=UTC)
     assert unit.notes == [{"text": "Relu par la section terminologie."}, {"text": "Reviewed.", "lang": "en"}]
-    assert unit.props == [
-        {"type": "x-origin", "value": "IMS news"},
-        {"type": "x-domain", "value": "military", "lang": "en"},
-    ]
+    assert unit.props == [{"type": "x-domain", "value": "military", "lang": "en"}]
+    assert unit.origin == "IMS news"  # an x-origin prop names the unit's collection
     assert unit.attrs == {"datatype": "plaintext"}
     fr = unit.variants[0]
     assert fr.lang_tag == "fr-FR" and fr.created_by == "alice"
@@ -159,4 +157,5 @@ def test_stored_units_keep_keys_and_context(empty_db: Database) -> None:
     fr = dated.variants[0]
     assert (fr.lang, fr.lang_tag) == ("fr", "fr-FR")
     assert len(fr.key_hash) == 64 and fr.prev_hash is not None and len(fr.prev_hash) == 64
-    assert dated.origin == "quirks.tmx"
+    assert dated.origin == "IMS news"
+    assert {u.origin for u in stored(empty_db)} == {"IMS news", "quirks.tmx"}

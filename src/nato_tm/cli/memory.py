@@ -102,7 +102,8 @@ def _print_lookup(doc: LookupResult) -> None:
         if m.target_original is not None:
             click.echo(f"      (stored: {m.target_original})")
         if m.terms:
-            click.echo("      terms: " + "; ".join(f"{h.surface} = {h.term}" for h in m.terms))
+            shown = (f"{h.surface} = {', '.join(t.text for t in h.terms) or '?'}" for h in m.terms)
+            click.echo("      terms: " + "; ".join(shown))
 
 
 @click.command(name="lookup")

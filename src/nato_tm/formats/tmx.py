@@ -27,6 +27,8 @@ ALL = "*all*"
 CODES = frozenset({"bpt", "ept", "it", "ph", "ut"})
 # The previous segment, per tuv, for context matches (see docs in tm_exchange).
 CONTEXT_PROP = "x-context-pre"
+# A unit's collection, written by our export and taken back as the unit's origin on import.
+ORIGIN_PROP = "x-origin"
 # tu/tuv attributes the record names; the others go to ``attrs`` and are written back on export.
 NAMED = frozenset(
     {
@@ -217,11 +219,14 @@ def unit_from_tu(tu: Any, header_srclang: str, origin: str) -> UnitRecord:
     variants = [_variant(tuv) for tuv in _children(tu, "tuv")]
     _check_usable(variants, srclang)
     props, notes = _props_notes(tu)
+    named = next((p["value"] for p in props if p["type"] == ORIGIN_PROP and p["value"].strip()), None)
+    if named is not None:
+        props = [p for p in props if p["type"] != ORIGIN_PROP]
     return UnitRecord(
         variants=variants,
         tuid=tu.get("tuid"),
         srclang=None if srclang == ALL else srclang,
-        origin=origin,
+        origin=named or origin,
         created_at=parse_date(tu.get("creationdate")),
         created_by=tu.get("creationid"),
         changed_at=parse_date(tu.get("changedate")),

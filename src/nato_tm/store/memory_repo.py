@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from nato_tm.formats.records import UnitRecord, VariantRecord
+from nato_tm.formats.tmx import CONTEXT_PROP
 from nato_tm.store import memory_index
 from nato_tm.store.memory import Unit, Variant
+from nato_tm.store.termbase import Term
 from nato_tm.text.pipeline import match_key, primary_lang
 
 
@@ -164,3 +166,57 @@ def save_units(session: Session, records: Sequence[UnitRecord]) -> list[str]:
     if fresh:
         memory_index.index_units(session, fresh)
     return outcomes
+
+
+def _variant_record(v: Variant) -> VariantRecord:
+    return VariantRecord(
+        lang_tag=v.lang_tag,
+        text=v.text,
+        markup=v.markup,
+        context_prev=next((p["value"] for p in v.props or [] if p.get("type") == CONTEXT_PROP), None),
+        created_at=_aware(v.created_at),
+        created_by=v.created_by,
+        changed_at=_aware(v.changed_at),
+        changed_by=v.changed_by,
+        props=list(v.props or []),
+        notes=list(v.notes or []),
+        attrs=dict(v.attrs or {}),
+    )
+
+
+def unit_record(unit: Unit) -> UnitRecord:
+    """A stored unit as a format-neutral record (for export and API documents)."""
+    return UnitRecord(
+        variants=[_variant_record(v) for v in unit.variants],
+        tuid=unit.tuid,
+        srclang=unit.srclang,
+        origin=unit.origin,
+        created_at=_aware(unit.created_at),
+        created_by=unit.created_by,
+        changed_at=_aware(unit.changed_at),
+        changed_by=unit.changed_by,
+        usage_count=unit.usage_count or 0,
+        last_used_at=_aware(unit.last_used_at),
+        props=list(unit.props or []),
+        notes=list(unit.notes or []),
+        attrs=dict(unit.attrs or {}),
+    )
+
+
+def iter_units(session: Session, batch: int = 1000) -> Iterator[Unit]:
+    """Every unit with its variants, in id order, a batch at a time (keyset paging: memory stays flat)."""
+    last = 0
+    while True:
+        stmt = select(Unit).where(Unit.id > last).order_by(Unit.id).limit(batch).options(selectinload(Unit.variants))
+        units = list(session.scalars(stmt))
+        if not units:
+            return
+        yield from units
+        last = units[-1].id
+        session.expunge_all()
+
+
+def term_rows(session: Session, langs: Sequence[str] = ("fr", "en")) -> list[tuple[str, str, str]]:
+    """(concept id, language, text) of every term in these languages, for alignment anchors."""
+    stmt = select(Term.concept_id, Term.lang, Term.text).where(Term.lang.in_(list(langs)))
+    return [(c, lang, text) for c, lang, text in session.execute(stmt)]
