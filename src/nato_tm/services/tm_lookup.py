@@ -204,7 +204,7 @@ def _rank_key(value: int, reviewed: bool, unit: Unit, target: Variant) -> tuple[
 def _build(text: str, src: str, tgt: str, pair: tuple[_Scored, Variant, Unit, int], value: int) -> Match:
     s, target, unit, count = pair
     q, m, t = analyse(text, src), analyse(s.variant.text, src), analyse(target.text, tgt)
-    proposal = propose(q, m, t, target.text, tgt)
+    proposal = propose(q, m, t, target.text, tgt, src)
     differences = list(s.score.differences) + (["translations"] if value < s.score.value else [])
     return Match(
         score=value,

@@ -23,7 +23,7 @@ from decimal import Decimal
 from rapidfuzz.distance import Levenshtein
 
 from nato_tm.text.pipeline import Token, canonical, fold_accents
-from nato_tm.text.placeables import Analysis, DateValue, Placeable, format_date, format_number
+from nato_tm.text.placeables import Analysis, DateValue, Placeable, format_date, format_number, group_char
 
 PENALTY = {"numbers": 2, "punctuation": 1, "case": 1, "accents": 1, "whitespace": 1, "tags": 1}
 MULTI_TRANSLATION_PENALTY = 1
@@ -148,7 +148,8 @@ def score(q: Analysis, m: Analysis, q_text: str, m_text: str, *, tags: bool = Fa
     if tags:
         penalty += 1
         kinds.append("tags")
-    value = max(0, min(94, math.floor(100 * sim - penalty)))
+    # Capped first, so that a penalty always shows, even on a long segment with one word changed.
+    value = max(0, math.floor(min(94.0, 100 * sim) - penalty))
     return Score(value, band(value), tuple(kinds))
 
 
@@ -174,11 +175,12 @@ def edit_ops(q: Analysis, m: Analysis, q_text: str, m_text: str) -> list[EditOp]
     return ops
 
 
-def _format(place: Placeable, value: Decimal | DateValue, lang: str, source_surface: str) -> str:
-    if isinstance(value, DateValue):
-        return format_date(value, lang, like=place.text)
-    grouped = any(not c.isdigit() for c in source_surface.strip("+-%").split(",")[0].split(".")[0])
-    return format_number(value, lang, like=place.text, grouped=grouped)
+def _format(place: Placeable, query: Placeable, lang: str, query_lang: str) -> str:
+    """The query's number or date written in the target's language and style."""
+    if isinstance(query.value, DateValue):
+        return format_date(query.value, lang, like=place.text)
+    grouped = group_char(query.text, query_lang) is not None
+    return format_number(query.value, lang, like=place.text, grouped=grouped)
 
 
 def _target_slots(source: Analysis, target: Analysis) -> list[Placeable] | None:
@@ -197,7 +199,7 @@ def _target_slots(source: Analysis, target: Analysis) -> list[Placeable] | None:
     return slots
 
 
-def propose(q: Analysis, m: Analysis, t: Analysis, target_text: str, tgt_lang: str) -> Proposal:
+def propose(q: Analysis, m: Analysis, t: Analysis, target_text: str, tgt_lang: str, src_lang: str = "fr") -> Proposal:
     """The target with the query's numbers and dates substituted, when those are the only content difference."""
     if q.keys != m.keys or _values(q) == _values(m):
         return Proposal(target_text)
@@ -207,7 +209,7 @@ def propose(q: Analysis, m: Analysis, t: Analysis, target_text: str, tgt_lang: s
     subs: list[Substitution] = []
     for qp, mp, tp in zip(q.placeables, m.placeables, slots, strict=True):
         if qp.value != mp.value:
-            subs.append(Substitution(tp.kind, tp.text, _format(tp, qp.value, tgt_lang, qp.text), tp.start, tp.end))
+            subs.append(Substitution(tp.kind, tp.text, _format(tp, qp, tgt_lang, src_lang), tp.start, tp.end))
     text = target_text
     for sub in sorted(subs, key=lambda s: s.start, reverse=True):
         text = text[: sub.start] + sub.replacement + text[sub.end :]

@@ -82,7 +82,7 @@ def parse_number(surface: str, lang: str) -> Decimal | None:
         return None
 
 
-def _group_char(like: str | None, lang: str) -> str | None:
+def group_char(like: str | None, lang: str) -> str | None:
     """The thousands separator the example uses, if it shows one (never its decimal mark)."""
     m = re.search(r"\d([ ,.\u00a0\u202f])\d{3}(?!\d)", like or "")
     if m is None or m.group(1) == ("." if lang == "en" else ","):
@@ -96,8 +96,8 @@ def format_number(value: Decimal, lang: str, *, like: str | None = None, grouped
     sign = "-" if value < 0 else ""
     digits = format(abs(value), "f")
     whole, _, frac = digits.partition(".")
-    sep = _group_char(like, lang) or ("," if lang == "en" else FR_GROUP)
-    if len(whole) > 4 or (len(whole) == 4 and (grouped or _group_char(like, lang) is not None)):
+    sep = group_char(like, lang) or ("," if lang == "en" else FR_GROUP)
+    if len(whole) > 4 or (len(whole) == 4 and (grouped or group_char(like, lang) is not None)):
         head = len(whole) % 3 or 3
         whole = sep.join([whole[:head]] + [whole[i : i + 3] for i in range(head, len(whole), 3)])
     text = sign + whole + (("." if lang == "en" else ",") + frac if frac else "")
