@@ -30,8 +30,8 @@ _STATUS_ORDER = {s: i for i, s in enumerate(STATUSES)}
 _ACRONYM_TYPES = ("acronym", "abbreviation")
 # Words that do not give an initial to an acronym (Organisation du Traité de l'Atlantique Nord -> OTAN).
 _FUNCTION_WORDS = frozenset(
-    ["de", "du", "des", "la", "le", "les", "l'", "d'", "et", "en", "à", "au", "aux", "pour"]
-    + ["of", "the", "and", "for", "in", "on", "to", "a"]
+    {"de", "du", "des", "la", "le", "les", "l'", "d'", "et", "en", "à", "au", "aux", "pour"}
+    | {"of", "the", "and", "for", "in", "on", "to", "a"}
 )
 _ACRONYM_SHAPE = re.compile(r"^[\w&]{2,12}$")
 MAX_QUERY = 300
@@ -231,10 +231,10 @@ def _view(t: Term) -> TermView:
     )
 
 
-def _result(concept: Concept, cand: _Candidate, src: str, tgt: str | None) -> SearchResult:
+def _result(concept: Concept, cand: _Candidate, tgt: str | None) -> SearchResult:
     ordered = sorted(concept.terms, key=lambda t: (_STATUS_ORDER.get(t.status, 9), t.id))
     matched = next(t for t in ordered if t.id == cand.term_id)
-    target = tgt or (other_lang(matched.lang) if src == "any" else other_lang(src))
+    target = tgt or other_lang(matched.lang)
     terms = {lang: [_view(t) for t in ordered if t.lang == lang] for lang in LANGS}
     preferred = {lang: [t.text for t in ordered if t.lang == lang and t.status == "preferred"] for lang in LANGS}
     flags = []
@@ -289,7 +289,7 @@ def search_terms(
         concepts = concepts_by_ids(s, found.best)
         ranked = sorted(found.best.values(), key=lambda c: (c.rank, -c.score, c.concept_id))
         results = [
-            _result(concepts[c.concept_id], c, src, target)
+            _result(concepts[c.concept_id], c, target)
             for c in ranked
             if c.concept_id in concepts and _subject_ok(concepts[c.concept_id], subject)
         ]
