@@ -17,7 +17,7 @@ from lxml import etree
 from nato_tm.errors import FormatError
 from nato_tm.formats.records import ConceptRecord, LangRecord, Skipped, TermRecord
 from nato_tm.formats.registry import Format, ReadOptions, Record
-from nato_tm.formats.xmlsafe import iterparse
+from nato_tm.formats.xmlsafe import fromstring, iterparse
 from nato_tm.text.pipeline import primary_lang
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -42,6 +42,7 @@ DCT_KIND = {
     "geographicalUsage": "termNote",
     "termLocation": "termNote",
 }
+_TYPE_NAMES = {**{k.casefold(): k for k in DCT_KIND}, "gender": "grammaticalGender", "subject": "subjectField"}
 STATUS_IN = {
     "preferredterm-admn-sts": "preferred",
     "admittedterm-admn-sts": "admitted",
@@ -81,7 +82,9 @@ def _category(el: Any) -> tuple[str, str | None]:
     ns = etree.QName(el).namespace or ""
     if ns not in CORE_NS and name in DCT_KIND:
         return DCT_KIND[name], name
-    return name, el.get("type")
+    typ = el.get("type")
+    # MultiTerm and others write "Definition", "Subject Field": the same data categories.
+    return name, _TYPE_NAMES.get(typ.replace(" ", "").casefold(), typ) if typ else typ
 
 
 def _text(el: Any) -> str:
@@ -92,8 +95,12 @@ def _raw(el: Any) -> str:
     """The element as XML without namespaces, to keep what the model does not name."""
     copy = etree.fromstring(etree.tostring(el, with_tail=False))
     for node in copy.iter():
-        if isinstance(node.tag, str):
-            node.tag = etree.QName(node).localname
+        if not isinstance(node.tag, str):
+            continue
+        kind, typ = _category(node)
+        if typ is not None and node.get("type") is None:  # a DCT element: keep it in DCA form
+            node.set("type", typ)
+        node.tag = kind
         for key in [str(k) for k in node.attrib]:
             if key.startswith("{") and key != XML_LANG:
                 del node.attrib[key]
@@ -118,6 +125,9 @@ def _grp(el: Any) -> tuple[str, str, str | None] | None:
     return typ, _text(descs[0]), _text(srcs[0]) if srcs else None
 
 
+EXTRA_PREFIX = "tbx-extra: "  # what formats/tbx_write puts before a field TBX-Basic has no place for
+
+
 class _Reader:
     """One file's reading state: its name, the ids seen so far."""
 
@@ -128,13 +138,23 @@ class _Reader:
     def fail(self, message: str, el: Any) -> FormatError:
         return FormatError(message, file=self.name, line=el.sourceline)
 
+    def decoded(self, el: Any) -> Any:
+        """The element itself, or the one a tbx-extra note carries (written by our own exports)."""
+        if _local(el) == "note" and not el.attrib and (el.text or "").startswith(EXTRA_PREFIX):
+            try:
+                inner = fromstring(el.text[len(EXTRA_PREFIX) :].encode("utf-8"), self.name)
+            except FormatError:
+                return el
+            return inner
+        return el
+
     def lang_of(self, el: Any) -> str:
         tag = el.get(XML_LANG) or el.get("lang")
         if not tag:
             raise self.fail(f"<{_local(el)}> has no xml:lang", el)
         if not _LANG_TAG.match(tag) or primary_lang(tag) not in LANGS:
             raise self.fail(f"unknown language {tag!r} (only fr and en, with regional forms, are supported)", el)
-        return str(tag)
+        return str(tag).replace("_", "-")  # fr_FR (Weblate, Java locales) is fr-FR in BCP 47
 
     def concept(self, el: Any) -> Record:
         cid = el.get("id")
@@ -145,7 +165,7 @@ class _Reader:
         rec = ConceptRecord(id=cid, line=el.sourceline)
         for child in el:
             if isinstance(child.tag, str):
-                self.concept_child(rec, child)
+                self.concept_child(rec, self.decoded(child))
         if not rec.langs:
             return Skipped(f"{self.name}:{el.sourceline}", f"concept {cid or ''} has no language section".strip())
         for key, value in el.attrib.items():
@@ -171,7 +191,7 @@ class _Reader:
 
     def lang(self, el: Any) -> LangRecord:
         rec = LangRecord(lang_tag=self.lang_of(el))
-        for child in el:
+        for child in map(self.decoded, el):
             if not isinstance(child.tag, str):
                 continue
             kind, typ = _category(child)
@@ -206,7 +226,7 @@ class _Reader:
         done: set[str] = set()
         for child in children:
             if child is not terms[0]:
-                self.term_child(rec, child, done)
+                self.term_child(rec, self.decoded(child), done)
         return rec
 
     def term_child(self, rec: TermRecord, child: Any, done: set[str]) -> None:
@@ -265,8 +285,18 @@ class _Reader:
 def read(stream: IO[bytes], name: str, options: ReadOptions) -> Iterator[Record]:
     """Yield one ConceptRecord per concept entry; FormatError (file, line) on a bad file."""
     reader = _Reader(name)
+    try:
+        yield from _entries(reader, iterparse(stream, name))
+    except FormatError as exc:
+        if "encoding" not in exc.message:
+            raise
+        hint = f"{exc.message} (the bytes do not match the declared encoding; is the file really UTF-8?)"
+        raise FormatError(hint.split(": ", 1)[-1], file=name, line=exc.line, column=exc.column) from exc
+
+
+def _entries(reader: _Reader, events: Iterator[tuple[str, Any]]) -> Iterator[Record]:
     depth = 0
-    for event, el in iterparse(stream, name):
+    for event, el in events:
         if event == "start":
             depth += 1
             if depth == 1 and _local(el) not in ROOTS:
@@ -282,7 +312,8 @@ def read(stream: IO[bytes], name: str, options: ReadOptions) -> Iterator[Record]
 
 def sniff(head: bytes) -> bool:
     """A TBX file's root is <tbx> (v3) or <martif> (v2)."""
-    text = head.decode("utf-8", "ignore") if not head.startswith((b"\xff\xfe", b"\xfe\xff")) else ""
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    text = head[: len(head) // 2 * 2].decode("utf-16", "ignore") if utf16 else head.decode("utf-8", "ignore")
     return re.search(r"<(?:\w+:)?(?:tbx|martif)[\s>]", text) is not None
 
 

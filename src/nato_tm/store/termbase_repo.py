@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import select
@@ -65,7 +65,8 @@ def _merged_langs(rec: ConceptRecord) -> list[LangRecord]:
     return [by_lang[k] for k in sorted(by_lang)]
 
 
-def _term_state(t: TermRecord) -> dict[str, Any]:
+def term_state(t: TermRecord) -> dict[str, Any]:
+    """A term record's stored fields, with the default case rule applied."""
     state = {name: getattr(t, name) for name in TERM_FIELDS}
     if state["case_sensitive"] is None:
         state["case_sensitive"] = default_case_sensitive(t.term_type)
@@ -81,7 +82,7 @@ def record_state(rec: ConceptRecord) -> dict[str, Any]:
         "source": rec.source,
         "extra": dict(rec.extra),
         "langs": [(lang.lang_tag, *(getattr(lang, f) for f in LANG_FIELDS)) for lang in langs],
-        "terms": [_term_state(t) for lang in langs for t in lang.terms],
+        "terms": [term_state(t) for lang in langs for t in lang.terms],
     }
 
 
@@ -97,7 +98,8 @@ def concept_state(concept: Concept) -> dict[str, Any]:
     }
 
 
-def _term_row(state: dict[str, Any]) -> Term:
+def term_row(state: dict[str, Any]) -> Term:
+    """A Term row from a term state, with the pipeline's three keys."""
     text, tag = state["text"], state["lang_tag"]
     lang = primary_lang(tag)
     return Term(
@@ -115,11 +117,15 @@ def fill(concept: Concept, state: dict[str, Any]) -> None:
     concept.note = state["note"]
     concept.source = state["source"]
     concept.extra = state["extra"]
-    concept.langs = [
-        LangSection(lang=lang, definition=d, definition_source=ds, note=n, extra=x)
-        for lang, d, ds, n, x in state["langs"]
-    ]
-    concept.terms = [_term_row(t) for t in state["terms"]]
+    # Sections are changed in place: a delete-and-insert would trip the (concept, lang) unique key.
+    sections = {s.lang: s for s in concept.langs}
+    kept = []
+    for lang, d, ds, n, x in state["langs"]:
+        sec = sections.get(lang) or LangSection(lang=lang)
+        sec.definition, sec.definition_source, sec.note, sec.extra = d, ds, n, x
+        kept.append(sec)
+    concept.langs = kept
+    concept.terms = [term_row(t) for t in state["terms"]]
 
 
 def load(session: Session, ids: Iterable[str]) -> dict[str, Concept]:
@@ -157,3 +163,37 @@ def save_concepts(session: Session, records: list[ConceptRecord]) -> list[str]:
             outcomes.append("updated")
     session.flush()
     return outcomes
+
+
+def to_record(concept: Concept) -> ConceptRecord:
+    """A stored concept as an exchange record (sections in language order, terms in stored order)."""
+    langs = []
+    # Sections in the order their terms were saved (the file's order), not alphabetical order.
+    first = {t.lang: i for i, t in reversed(list(enumerate(concept.terms)))}
+    for sec in sorted(concept.langs, key=lambda s: (first.get(s.lang, len(first)), s.lang)):
+        extra = dict(sec.extra or {})
+        tag = extra.pop("lang_tag", sec.lang)
+        terms = [
+            TermRecord(**{name: getattr(t, name) for name in TERM_FIELDS}) for t in concept.terms if t.lang == sec.lang
+        ]
+        langs.append(LangRecord(tag, sec.definition, sec.definition_source, sec.note, terms, extra))
+    return ConceptRecord(
+        id=concept.id,
+        subject_fields=list(concept.subject_fields or []),
+        note=concept.note,
+        source=concept.source,
+        langs=langs,
+        extra=dict(concept.extra or {}),
+    )
+
+
+def iter_records(session: Session, batch: int = 500) -> Iterator[ConceptRecord]:
+    """Every stored concept as a record, in id order (code-point order on every backend), a batch at a time."""
+    # Sorted here, not by the database: PostgreSQL collations would order ids differently from SQLite.
+    ids = sorted(session.scalars(select(Concept.id)))
+    for at in range(0, len(ids), batch):
+        chunk = ids[at : at + batch]
+        found = load(session, chunk)
+        for cid in chunk:
+            yield to_record(found[cid])
+        session.expunge_all()  # keep memory flat on large bases
