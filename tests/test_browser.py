@@ -1,0 +1,140 @@
+"""End to end in headless Chromium (Debian's package, never a downloaded browser) against a real server."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+SENTENCE = (
+    "Cette réunion semestrielle avec les pays partenaires s’est tenue sous l’égide de la Division "
+    "Sécurité coopérative (CS) de l’État-major militaire international (EMI)."
+)
+TMX = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4"><header srclang="fr" datatype="plaintext" '
+    'segtype="sentence" adminlang="en" o-tmf="x" creationtool="t" creationtoolversion="1"/><body>'
+    '<tu><tuv xml:lang="fr"><seg>Le Comité militaire s’est réuni à Bruxelles.</seg></tuv>'
+    '<tuv xml:lang="en"><seg>The Military Committee met in Brussels.</seg></tuv></tu></body></tmx>'
+)
+
+
+@pytest.fixture
+def server(db, backend) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A real HTTP server on 127.0.0.1 (a free port) over the seeded store, in a thread."""
+    if backend != "sqlite":
+        pytest.skip("the browser run needs one backend; the API tests cover both")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from werkzeug.serving import make_server
+
+    from nato_tm.services.auth import create_user
+    from nato_tm.webapp import create_app
+
+    create_user(db, "claire", "motdepasse-solide", "editor")
+    app = create_app({"database_url": db.url, "secret_key": "browser-test"})
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+@pytest.fixture
+def page(server):  # type: ignore[no-untyped-def]
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1180, "height": 860}, locale="fr-FR")
+        yield context.new_page()
+        browser.close()
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_type_a_french_term_and_see_its_english_equivalent(page, server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/")
+    page.fill("#q", "")
+    page.type("#q", "sécurité coopérative", delay=20)  # as you type: no Enter
+    results = page.locator("#results")
+    results.get_by_text("Cooperative Security", exact=False).first.wait_for(timeout=5000)
+    assert page.url.endswith("q=s%C3%A9curit%C3%A9+coop%C3%A9rative&dir=fr-en")
+    assert page.locator("button.copy:visible").count() >= 1
+    _shot(page, "search")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _shot(page, "search-phone")
+
+
+def test_paste_a_sentence_and_see_matches_and_highlighted_terms(page, server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/segment")
+    page.fill("#text", SENTENCE)
+    page.fill("#translation", "This meeting was held under the auspices of the staff.")
+    page.click("button[type=submit]")
+    hit = page.locator(".sentence a.hit", has_text="EMI")
+    hit.wait_for(timeout=5000)
+    assert page.locator(".sentence a.hit").count() >= 2
+    assert page.locator("#h-memory").is_visible()
+    assert page.locator(".findings li").count() >= 1
+    _shot(page, "segment")
+
+
+def test_sign_in_upload_a_tmx_and_see_the_report(page, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/exchange")
+    assert "/signin" in page.url
+    page.fill("#username", "claire")
+    page.fill("#password", "motdepasse-solide")
+    page.press("#password", "Enter")
+    page.wait_for_url("**/exchange*")
+    upload = tmp_path / "reunion.tmx"
+    upload.write_text(TMX, encoding="utf-8")
+    page.set_input_files("#file", str(upload))
+    page.click("form[enctype] button[type=submit]")
+    report = page.locator(".report")
+    report.wait_for(timeout=5000)
+    assert "reunion.tmx" in report.inner_text()
+    assert page.locator("dl.counts dd").first.inner_text() == "1"
+    _shot(page, "exchange")
+
+
+def test_main_search_from_the_keyboard_alone(page, server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/")
+    assert page.evaluate("document.activeElement.id") == "q"  # the search box has the focus on arrival
+    page.keyboard.press("Shift+Tab")  # backwards through the header: nothing traps the focus
+    assert page.evaluate("document.activeElement.id") != "q"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type("IMS")
+    page.keyboard.press("Tab")  # to the direction switch
+    page.keyboard.press("ArrowRight")  # EN → FR
+    assert page.evaluate("document.activeElement.value") == "en-fr"
+    page.keyboard.press("Enter")  # submits the form
+    page.wait_for_url("**dir=en-fr*")
+    page.locator("#results").get_by_text("État-major militaire international").first.wait_for(timeout=5000)
+    # Results are reachable by Tab: keep tabbing until focus lands inside the results.
+    inside = False
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("!!document.activeElement.closest('#results')"):
+            inside = True
+            break
+    assert inside
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # visible focus
+    _shot(page, "search-keyboard")
