@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from nato_tm.errors import FormatError, InvalidInput
-from nato_tm.formats.records import UnitRecord
+from nato_tm.formats.records import Skipped, UnitRecord
 from nato_tm.formats.registry import ReadOptions, by_name
 from nato_tm.services.recognize import Hit, TermIndex, check_lang, find_hits, term_index
 from nato_tm.store.db import Database
@@ -74,6 +74,7 @@ class _Link:
 
     source: Hit
     target: Hit | None
+    exclusive: bool  # the target renders this source occurrence only (counts for consistency)
 
 
 def _span(hit: Hit) -> Span:
@@ -85,6 +86,11 @@ def _approved(index: TermIndex, concept_id: str, lang: str) -> list[str]:
     return [r.text for status in ("preferred", "admitted") for r in rows if r.status == status]
 
 
+def _where(finding: Finding) -> int:
+    span = finding.source_span or finding.target_span
+    return span.start if span else 0
+
+
 def _either(texts: list[str]) -> str:
     return " or ".join(f"«{t}»" for t in texts)
 
@@ -93,15 +99,26 @@ def _concepts(hit: Hit) -> set[str]:
     return {hit.concept_id, *hit.also_concepts}
 
 
-def _pick(source: Hit, targets: list[Hit], used: set[int]) -> Hit | None:
-    """The target hit of the same concept that renders ``source``: same acronym-ness first, unused first."""
-    same = [t for t in targets if _concepts(source) & _concepts(t)]
-    if not same:
-        return None
-    short = source.type in _ACRONYMS
-    same.sort(key=lambda t: (t.start in used, (t.type in _ACRONYMS) != short, t.start))
-    used.add(same[0].start)
-    return same[0]
+def _pair(sources: list[Hit], targets: list[Hit]) -> list[_Link]:
+    """Link each source term to a target term of its concept: same acronym-ness first, one to one first."""
+    links: dict[int, _Link] = {}
+    used: set[int] = set()
+    for same_kind in (True, False):
+        for i, src in enumerate(sources):
+            if i in links:
+                continue
+            for tgt in targets:
+                if tgt.start in used or not _concepts(src) & _concepts(tgt):
+                    continue
+                if same_kind and (tgt.type in _ACRONYMS) != (src.type in _ACRONYMS):
+                    continue
+                links[i] = _Link(src, tgt, True)
+                used.add(tgt.start)
+                break
+    for i, src in enumerate(sources):
+        if i not in links:  # present but shared with another occurrence, or absent
+            links[i] = _Link(src, next((t for t in targets if _concepts(src) & _concepts(t)), None), False)
+    return [links[i] for i in range(len(sources))]
 
 
 def _check(index: TermIndex, doc: PairDocument) -> list[_Link]:
@@ -121,25 +138,22 @@ def _check(index: TermIndex, doc: PairDocument) -> list[_Link]:
                     hit.concept_id,
                 )
             )
-    links, used = [], set[int]()
-    for hit in s_hits:
-        expected = _approved(index, hit.concept_id, doc.tgt)
-        if not expected:
-            continue  # the base has nothing to expect in the target language
-        target = _pick(hit, t_hits, used)
-        links.append(_Link(hit, target))
-        if target is None:
-            wanted = _either(expected)
+    sources = [h for h in s_hits if _approved(index, h.concept_id, doc.tgt)]
+    links = _pair(sources, t_hits)
+    for link in links:
+        if link.target is None:
+            hit, expected = link.source, _approved(index, link.source.concept_id, doc.tgt)
             doc.findings.append(
                 Finding(
                     "missing_term",
-                    f"«{hit.surface}» ({hit.concept_id}) is not rendered by {wanted}",
+                    f"«{hit.surface}» ({hit.concept_id}) is not rendered by {_either(expected)}",
                     _span(hit),
                     None,
                     expected,
                     hit.concept_id,
                 )
             )
+    doc.findings.sort(key=_where)
     return links
 
 
@@ -163,12 +177,12 @@ def _consistency(docs: list[PairDocument], links: list[list[_Link]]) -> None:
     renderings: dict[int, Counter[str]] = defaultdict(Counter)
     for unit_links in links:
         for link in unit_links:
-            if link.target is not None:
+            if link.target is not None and link.exclusive:
                 renderings[link.source.term_id][link.target.term] += 1
     for doc, unit_links in zip(docs, links, strict=True):
         for link in unit_links:
             counts = renderings[link.source.term_id]
-            if link.target is None or len(counts) < 2:
+            if link.target is None or not link.exclusive or len(counts) < 2:
                 continue
             usual, times = counts.most_common(1)[0]
             if link.target.term != usual:
@@ -203,7 +217,7 @@ def _run(db: Database, units: Iterable[tuple[str, str, str]], src: str, tgt: str
     _consistency(docs, links)
     counts = Counter(f.kind for d in docs for f in d.findings)
     for doc in docs:
-        doc.findings.sort(key=lambda f: (f.source_span or f.target_span or Span(0, 0, "")).start)
+        doc.findings.sort(key=_where)
     return FileDocument(
         file=file,
         src=s,
@@ -216,8 +230,10 @@ def _run(db: Database, units: Iterable[tuple[str, str, str]], src: str, tgt: str
 
 def _pairs(records: Iterable[object], src: str, tgt: str, skipped: list[str]) -> Iterable[tuple[str, str, str]]:
     for n, rec in enumerate(records, start=1):
+        if isinstance(rec, Skipped):
+            skipped.append(f"{rec.where}: {rec.reason}")
+            continue
         if not isinstance(rec, UnitRecord):
-            skipped.append(f"entry {n}: {getattr(rec, 'reason', 'unreadable')}")
             continue
         by_lang = {primary_lang(v.lang_tag): v.text for v in reversed(rec.variants)}
         if src in by_lang and tgt in by_lang:
