@@ -55,12 +55,12 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.extensions["nato_tm.settings"] = settings
     app.extensions["nato_tm.db"] = Database(settings.database_url)
 
-    from nato_tm.webapp import api, api_write, auth, compat, errors, openapi, security, ui, ui_edit
+    from nato_tm.webapp import api, api_concepts, api_write, auth, compat, errors, openapi, security, ui, ui_edit
 
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    for module in (ui, ui_edit, auth, api, api_write, compat, openapi):
+    for module in (ui, ui_edit, auth, api, api_write, api_concepts, compat, openapi):
         app.register_blueprint(module.bp)
     security.apply_write_limits(app)
     return app

@@ -71,6 +71,14 @@ I = {"type": "integer"}  # noqa: E741
 
 def _paths() -> dict[str, Any]:
     cid = _param("concept_id", "path", "Concept id", required=True)
+    tid = _param("term_id", "path", "Term id", I, required=True)
+    c409 = ("400", "404", "409")
+    concept_body = {
+        **OBJ,
+        "description": "As GET returns it: id, subject_fields, source, note, definition {lang: text}, "
+        "terms {lang: [{text, type, status, reliability, ...}]}",
+    }
+    term_body = {**OBJ, "description": "text, lang, type, status, reliability (1-4), note, source, context"}
     src_tgt = [_q("from", "Source language", schema=LANG), _q("to", "Target language", schema=LANG)]
     return {
         "/api/v1/terms": {
@@ -136,7 +144,19 @@ def _paths() -> dict[str, Any]:
                 write=True,
             )
         },
-        "/api/v1/concepts/{concept_id}": {"get": _op("One concept", [cid], codes=("404", "429", "503"))},
+        "/api/v1/concepts": {"post": _op("Create a concept", body=concept_body, ok="201", write=True, codes=c409)},
+        "/api/v1/concepts/{concept_id}": {
+            "get": _op("One concept", [cid], codes=("404", "429", "503")),
+            "put": _op("Replace a concept's fields and terms", [cid], body=concept_body, write=True, codes=c409),
+            "delete": _op("Delete a concept", [cid], ok="204", write=True, codes=("404",)),
+        },
+        "/api/v1/concepts/{concept_id}/terms": {
+            "post": _op("Add a term to a concept", [cid], body=term_body, ok="201", write=True, codes=c409)
+        },
+        "/api/v1/concepts/{concept_id}/terms/{term_id}": {
+            "put": _op("Replace a term", [cid, tid], body=term_body, write=True, codes=c409),
+            "delete": _op("Delete a term (not the last one)", [cid, tid], ok="204", write=True, codes=("404", "409")),
+        },
         "/api/v1/import": {
             "post": {
                 **_op(
