@@ -260,8 +260,13 @@ class _Reader:
     def term_note(self, rec: TermRecord, typ: str, value: str, done: set[str]) -> bool:
         key = value.replace(" ", "").replace("_", "").casefold()
         table = TYPE_IN if typ == "termType" else STATUS_IN
-        if key not in table or typ in done:
+        if key not in table:
             return False
+        if typ in done:  # a second value: only a tool's spelling of the same one is ours to keep
+            same = table[key] == (rec.term_type if typ == "termType" else rec.status)
+            if same and typ not in rec.extra:
+                rec.extra[typ] = value
+            return same
         done.add(typ)
         canon = table[key]
         if typ == "termType":

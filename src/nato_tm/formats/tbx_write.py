@@ -121,8 +121,14 @@ class _Writer:
     def term(self, parent: Any, rec: TermRecord) -> None:
         sec = self.el(parent, NAMES[self.version]["term"])
         self.el(sec, "term", rec.text, **rec.extra.get("term_attrs", {}))
-        encoded = self.term_note(sec, "termType", rec.term_type)
-        encoded += self.term_note(sec, "administrativeStatus", f"{rec.status}Term-admn-sts")
+        encoded = []
+        for typ, value in (("termType", rec.term_type), ("administrativeStatus", f"{rec.status}Term-admn-sts")):
+            spelled = rec.extra.get(typ)  # a tool's own spelling (IATE's "Term"), kept beside the standard value
+            if spelled and self.version == 2:
+                value, spelled = spelled, None
+            encoded += self.term_note(sec, typ, value)
+            if spelled:
+                encoded.append(f'<termNote type="{typ}">{escape(spelled)}</termNote>')
         encoded += self.term_note(sec, "partOfSpeech", rec.part_of_speech)
         encoded += self.term_note(sec, "grammaticalGender", rec.gender)
         encoded += self.term_note(sec, "geographicalUsage", rec.geographical_usage)

@@ -62,7 +62,7 @@ def _merged_langs(rec: ConceptRecord) -> list[LangRecord]:
             first.extra.setdefault("sections", []).append(
                 {"lang_tag": lang.lang_tag, "definition": lang.definition, "note": lang.note, "extra": lang.extra}
             )
-    return [by_lang[k] for k in sorted(by_lang)]
+    return list(by_lang.values())  # the file's order, which the terms' stored order keeps
 
 
 def term_state(t: TermRecord) -> dict[str, Any]:
@@ -81,7 +81,8 @@ def record_state(rec: ConceptRecord) -> dict[str, Any]:
         "note": rec.note,
         "source": rec.source,
         "extra": dict(rec.extra),
-        "langs": [(lang.lang_tag, *(getattr(lang, f) for f in LANG_FIELDS)) for lang in langs],
+        # Sections compare in language order, as the relationship loads them.
+        "langs": sorted((lang.lang_tag, *(getattr(lang, f) for f in LANG_FIELDS)) for lang in langs),
         "terms": [term_state(t) for lang in langs for t in lang.terms],
     }
 
