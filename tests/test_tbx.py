@@ -206,7 +206,9 @@ def test_omegat_tsv_export_pairs_preferred_terms(db: Database) -> None:
     assert ("Comité militaire", "Military Committee") in pairs
     assert export(db, export_tsv).decode("utf-8").splitlines() == lines
     with db.session() as session:
-        deprecated = {t.text for t in session.scalars(select(Term).where(Term.status == "deprecated", Term.lang == "en"))}
+        deprecated = {
+            t.text for t in session.scalars(select(Term).where(Term.status == "deprecated", Term.lang == "en"))
+        }
     assert not deprecated & {r[1] for r in rows}
 
 
@@ -229,7 +231,10 @@ def test_outcomes_added_unchanged_updated(empty_db: Database) -> None:
         full = session.scalars(select(Term).where(Term.text == "État-major militaire international")).one()
     assert emi.case_sensitive and ims.case_sensitive  # explicit rule, then the acronym default
     assert not full.case_sensitive
-    assert (full.key_fold, full.key_base) == ("état-major militaire international", "etat-major militaire international")
+    assert (full.key_fold, full.key_base) == (
+        "état-major militaire international",
+        "etat-major militaire international",
+    )
 
 
 def test_concepts_without_id_get_a_stable_one(empty_db: Database) -> None:
@@ -273,7 +278,17 @@ def test_cli_reports_a_bad_file_in_one_line(db: Database) -> None:
 def test_dry_run_reports_and_changes_nothing(db: Database) -> None:
     before = stats(db)
     proc = subprocess.run(
-        [sys.executable, "-m", "nato_tm", "--db", db.url, "import", "--dry-run", "--json", str(DATA / "tbx3-basic-dca.tbx")],
+        [
+            sys.executable,
+            "-m",
+            "nato_tm",
+            "--db",
+            db.url,
+            "import",
+            "--dry-run",
+            "--json",
+            str(DATA / "tbx3-basic-dca.tbx"),
+        ],
         capture_output=True,
         text=True,
         check=False,
