@@ -11,10 +11,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session, aliased
 
 from nato_tm.errors import InvalidInput, NotFound
 from nato_tm.services.recognize import Hit, recognize_many
@@ -27,6 +28,7 @@ from nato_tm.services.tm_score import (
     edit_ops,
     propose,
     score,
+    score_stored,
     upper_bound,
 )
 from nato_tm.store import memory_index
@@ -87,7 +89,7 @@ class LookupResult:
 
 @dataclass
 class _Scored:
-    variant: Variant
+    variant: Any  # a row: id, unit_id, text, markup, prev_hash, key_hash, lang_tag
     score: Score
 
 
@@ -114,9 +116,44 @@ def check_args(text: str, src: str, tgt: str, min_score: int, limit: int) -> tup
     return s, t
 
 
+_VARIANT_COLS = (
+    *(Variant.id, Variant.unit_id, Variant.text, Variant.markup, Variant.prev_hash, Variant.key_hash, Variant.lang_tag),
+)
+_UNIT_COLS = (
+    *(Unit.id, Unit.origin, Unit.props, Unit.created_at, Unit.created_by, Unit.changed_at, Unit.changed_by),
+    *(Unit.usage_count, Unit.last_used_at),
+)
+
+
+@cache
+def _statements() -> dict[str, Any]:
+    """The lookup's statements, built once per process (statements only: no data is cached)."""
+    ids: Any = bindparam("ids", expanding=True)
+    tv = aliased(Variant)
+    return {
+        "exact": select(Variant.id)
+        .where(Variant.lang == bindparam("lang"), Variant.key_hash == bindparam("kh"))
+        .order_by(Variant.id)
+        .limit(200),
+        "variants": select(*_VARIANT_COLS).where(Variant.id.in_(ids)),
+        "targets": select(Variant.id, Variant.unit_id, Variant.text, Variant.lang_tag)
+        .where(Variant.unit_id.in_(ids), Variant.lang == bindparam("tgt"))
+        .order_by(Variant.id),
+        "units": select(*_UNIT_COLS).where(Unit.id.in_(ids)),
+        "translations": select(Variant.key_hash, tv.text)
+        .join(tv, tv.unit_id == Variant.unit_id)
+        .where(Variant.lang == bindparam("src"), Variant.key_hash.in_(bindparam("hs", expanding=True)))
+        .where(tv.lang == bindparam("tgt")),
+    }
+
+
 def _exact_ids(session: Session, text: str, src: str) -> list[int]:
-    stmt = select(Variant.id).where(Variant.lang == src, Variant.key_hash == key_hash(text, src)).limit(200)
-    return list(session.scalars(stmt))
+    rows = session.connection().execute(_statements()["exact"], {"lang": src, "kh": key_hash(text, src)})
+    return [r[0] for r in rows]
+
+
+def _rows(session: Session, name: str, **params: Any) -> list[Any]:
+    return list(session.connection().execute(_statements()[name], params))
 
 
 def _score_candidates(
@@ -125,32 +162,33 @@ def _score_candidates(
     """Exact scores of the candidates that can reach the top ``limit``, best bound first."""
     q = analyse(text, src)
     found = memory_index.candidates(session, src, q.keys, min_score)
-    bounds = {vid: upper_bound(q.keys, keys) for vid, keys in found.items()}
+    bounds = {vid: upper_bound(q.keys, prof.keys) for vid, prof in found.items()}
     bounds.update({vid: 101 for vid in _exact_ids(session, text, src)})
-    order = sorted((b, vid) for vid, b in bounds.items() if b >= min_score)
-    order.reverse()
+    order = sorted((-b, vid) for vid, b in bounds.items() if b >= min_score)
     prev_hash = key_hash(prev, src) if prev else None
     scored: list[_Scored] = []
+    size = limit
     while order:
-        floor = min_score
         best = sorted((s.score.value for s in scored), reverse=True)
-        if len(best) >= limit:
-            # A penalty for several translations may still reorder scores one point apart.
-            floor = max(floor, best[limit - 1] - MULTI_TRANSLATION_PENALTY)
-        batch = [vid for b, vid in order[:BATCH] if b >= floor]
-        order = order[BATCH:]
+        # A penalty for several translations may still reorder scores one point apart.
+        floor = max(min_score, best[limit - 1] - MULTI_TRANSLATION_PENALTY) if len(best) >= limit else min_score
+        batch = [vid for b, vid in order[:size] if -b >= floor]
+        order, size = order[size:], BATCH
         if not batch:
             break
-        for v in session.scalars(select(Variant).where(Variant.id.in_(batch))):
-            m = analyse(v.text, src)
+        for v in _rows(session, "variants", ids=batch):
             context = prev_hash is not None and v.prev_hash == prev_hash
-            s = score(q, m, text, v.text, tags=bool(v.markup), context=context)
+            prof = found.get(v.id)
+            if prof is None:  # found by its exact key only (not indexed): score it from its text
+                s = score(q, analyse(v.text, src), text, v.text, tags=bool(v.markup), context=context)
+            else:
+                s = score_stored(q, prof, text, v.text, src, tags=bool(v.markup), context=context)
             if s.value >= min_score:
                 scored.append(_Scored(v, s))
     return scored
 
 
-def _reviewed(unit: Unit) -> bool:
+def _reviewed(unit: Any) -> bool:
     """Reviewed: the shipped seed memory, or a unit whose props say it was reviewed or approved."""
     if unit.origin.startswith("seed:"):
         return True
@@ -166,28 +204,24 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def _translations(session: Session, src: str, tgt: str, hashes: set[str]) -> dict[str, int]:
     """How many different target texts each source key has across the memory."""
-    if not hashes:
-        return {}
-    tv = Variant.__table__.alias("tv")
-    stmt = (
-        select(Variant.key_hash, tv.c.text)
-        .join(tv, tv.c.unit_id == Variant.unit_id)
-        .where(Variant.lang == src, Variant.key_hash.in_(sorted(hashes)), tv.c.lang == tgt)
-    )
     texts: dict[str, set[str]] = defaultdict(set)
-    for kh, target in session.execute(stmt):
+    for kh, target in _rows(session, "translations", src=src, tgt=tgt, hs=sorted(hashes)):
         texts[kh].add(" ".join(target.split()))
     return {kh: len(t) for kh, t in texts.items()}
 
 
-def _pairs(session: Session, scored: list[_Scored], src: str, tgt: str) -> list[tuple[_Scored, Variant, Unit, int]]:
+_Pair = tuple[_Scored, Any, Any, int]  # scored source, target row, unit row, translations of the source
+
+
+def _pairs(session: Session, scored: list[_Scored], src: str, tgt: str) -> list[_Pair]:
     """Each scored source with every target-language variant of its unit, the unit and the translation count."""
+    if not scored:
+        return []
     unit_ids = sorted({s.variant.unit_id for s in scored})
-    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
-    targets: dict[int, list[Variant]] = defaultdict(list)
-    stmt = select(Variant).where(Variant.unit_id.in_(unit_ids), Variant.lang == tgt).order_by(Variant.id)
-    for v in session.scalars(stmt):
-        targets[v.unit_id].append(v)
+    targets: dict[int, list[Any]] = defaultdict(list)
+    for t in _rows(session, "targets", ids=unit_ids, tgt=tgt):
+        targets[t.unit_id].append(t)
+    units = {u.id: u for u in _rows(session, "units", ids=unit_ids)}
     counts = _translations(session, src, tgt, {s.variant.key_hash for s in scored})
     return [
         (s, t, units[s.variant.unit_id], counts.get(s.variant.key_hash, 1))
@@ -196,23 +230,23 @@ def _pairs(session: Session, scored: list[_Scored], src: str, tgt: str) -> list[
     ]
 
 
-def _rank_key(value: int, reviewed: bool, unit: Unit, target: Variant) -> tuple[Any, ...]:
+def _rank_key(value: int, reviewed: bool, unit: Any, target: Any) -> tuple[Any, ...]:
     when = _aware(unit.changed_at) or _aware(unit.created_at) or datetime.min.replace(tzinfo=UTC)
     return (-value, not reviewed, -when.timestamp(), unit.id, target.id)
 
 
-def _build(text: str, src: str, tgt: str, pair: tuple[_Scored, Variant, Unit, int], value: int) -> Match:
+def _build(text: str, src: str, tgt: str, pair: _Pair, value: int) -> Match:
     s, target, unit, count = pair
-    q, m, t = analyse(text, src), analyse(s.variant.text, src), analyse(target.text, tgt)
-    proposal = propose(q, m, t, target.text, tgt, src)
+    q, m = analyse(text, src), analyse(s.variant.text, src)
+    proposal = propose(q, m, analyse(target.text, tgt), target.text, tgt, src) if q.keys == m.keys else None
     differences = list(s.score.differences) + (["translations"] if value < s.score.value else [])
     return Match(
         score=value,
         band=band(value),
         source=s.variant.text,
-        target=proposal.target,
-        target_original=target.text if proposal.substitutions else None,
-        substitutions=proposal.substitutions,
+        target=proposal.target if proposal else target.text,
+        target_original=target.text if proposal and proposal.substitutions else None,
+        substitutions=proposal.substitutions if proposal else [],
         differences=differences,
         edits=edit_ops(q, m, text, s.variant.text),
         terms=[],
@@ -237,7 +271,7 @@ def _lookup(
     session: Session, text: str, src: str, tgt: str, min_score: int, limit: int, prev: str | None
 ) -> list[Match]:
     scored = _score_candidates(session, text, src, prev, min_score, limit)
-    ranked: list[tuple[tuple[Any, ...], int, tuple[_Scored, Variant, Unit, int]]] = []
+    ranked: list[tuple[tuple[Any, ...], int, _Pair]] = []
     for pair in _pairs(session, scored, src, tgt):
         s, target, unit, count = pair
         # Several translations of one source: each is less certain (a context match settles it).

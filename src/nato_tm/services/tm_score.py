@@ -23,7 +23,16 @@ from decimal import Decimal
 from rapidfuzz.distance import Levenshtein
 
 from nato_tm.text.pipeline import Token, canonical, fold_accents
-from nato_tm.text.placeables import Analysis, DateValue, Placeable, format_date, format_number, group_char
+from nato_tm.text.placeables import (
+    Analysis,
+    DateValue,
+    Placeable,
+    Profile,
+    analyse,
+    format_date,
+    format_number,
+    group_char,
+)
 
 PENALTY = {"numbers": 2, "punctuation": 1, "case": 1, "accents": 1, "whitespace": 1, "tags": 1}
 MULTI_TRANSLATION_PENALTY = 1
@@ -82,7 +91,7 @@ def upper_bound(query_keys: tuple[str, ...] | list[str], keys: tuple[str, ...] |
     return min(94, math.floor(100 * (1 - dist / max(len(query_keys), len(keys)))))
 
 
-def similarity(q: Analysis, m: Analysis) -> float:
+def similarity(q: Profile, m: Profile) -> float:
     """Content similarity in [0, 1]: stems and folded words, punctuation excluded."""
     size = max(len(q.keys), len(m.keys))
     if size == 0:
@@ -128,21 +137,13 @@ def near_differences(q: Analysis, m: Analysis, q_text: str, m_text: str, *, tags
     return kinds
 
 
-def score(q: Analysis, m: Analysis, q_text: str, m_text: str, *, tags: bool = False, context: bool = False) -> Score:
-    """Score a stored source segment ``m`` against the query ``q`` (tags: the stored one has inline tags)."""
-    sim = similarity(q, m)
-    if sim == 1.0:
-        kinds = near_differences(q, m, q_text, m_text, tags=tags)
-        if not kinds:
-            value = 101 if context else 100
-            return Score(value, band(value))
-        value = max(95, 100 - sum(PENALTY[k] for k in kinds))
-        return Score(value, band(value), tuple(kinds))
+def fuzzy(q: Profile, m: Profile, sim: float, *, tags: bool = False) -> Score:
+    """The fuzzy score (at most 94) of two segments whose content differs (``sim < 1``)."""
     penalty = min(3.0, 0.5 * Levenshtein.distance(q.minor, m.minor))
     kinds = ["words"]
     if penalty:
         kinds.append("punctuation")
-    if sorted(map(str, _values(q))) != sorted(map(str, _values(m))):
+    if sorted(q.values) != sorted(m.values):
         penalty += 1
         kinds.append("numbers")
     if tags:
@@ -151,6 +152,31 @@ def score(q: Analysis, m: Analysis, q_text: str, m_text: str, *, tags: bool = Fa
     # Capped first, so that a penalty always shows, even on a long segment with one word changed.
     value = max(0, math.floor(min(94.0, 100 * sim) - penalty))
     return Score(value, band(value), tuple(kinds))
+
+
+def score(q: Analysis, m: Analysis, q_text: str, m_text: str, *, tags: bool = False, context: bool = False) -> Score:
+    """Score a stored source segment ``m`` against the query ``q`` (tags: the stored one has inline tags)."""
+    qp, mp = q.profile(), m.profile()
+    sim = similarity(qp, mp)
+    if sim < 1.0:
+        return fuzzy(qp, mp, sim, tags=tags)
+    kinds = near_differences(q, m, q_text, m_text, tags=tags)
+    if not kinds:
+        value = 101 if context else 100
+        return Score(value, band(value))
+    value = max(95, 100 - sum(PENALTY[k] for k in kinds))
+    return Score(value, band(value), tuple(kinds))
+
+
+def score_stored(
+    q: Analysis, m: Profile, q_text: str, m_text: str, lang: str, *, tags: bool = False, context: bool = False
+) -> Score:
+    """``score`` from a stored profile: the stored text is only tokenised when its content equals the query's."""
+    qp = q.profile()
+    sim = similarity(qp, m)
+    if sim < 1.0:
+        return fuzzy(qp, m, sim, tags=tags)
+    return score(q, analyse(m_text, lang), q_text, m_text, tags=tags, context=context)
 
 
 def _point(tokens: tuple[Token, ...], i: int, text: str) -> tuple[int, int]:

@@ -17,6 +17,7 @@ import hashlib
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Table, Text, bindparam, delete, insert, select
@@ -27,8 +28,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from nato_tm.store.base import Base
 from nato_tm.store.memory import Unit, Variant
 from nato_tm.text.pipeline import primary_lang
-from nato_tm.text.placeables import analyse, search_keys
+from nato_tm.text.placeables import Profile, analyse, search_keys
 
+SEP = "\x1f"  # joins stored key lists: no pipeline token contains it
 CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 
 
@@ -54,7 +56,10 @@ class TmEntry(Base):
     unit_id: Mapped[int] = mapped_column(Integer, index=True)
     lang: Mapped[str] = mapped_column(String(8))
     ntok: Mapped[int] = mapped_column(Integer)
-    keys: Mapped[str] = mapped_column(Text)  # match keys joined by spaces, in segment order
+    keys: Mapped[str] = mapped_column(Text)  # match keys joined by SEP, in segment order
+    bases: Mapped[str] = mapped_column(Text, default="")  # the scorer's profile (placeables.Profile), SEP-joined
+    minor: Mapped[str] = mapped_column(Text, default="")
+    nums: Mapped[str] = mapped_column(Text, default="")
     postings: Mapped[str] = mapped_column(Text)  # the token hashes it is posted under, space-joined
 
 
@@ -73,12 +78,25 @@ def token_hash(lang: str, key: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def variant_keys(text: str, lang: str) -> tuple[list[str], set[int]]:
-    """The match keys of a segment and the set of hashes it is posted under."""
+def variant_keys(text: str, lang: str) -> tuple[Profile, set[int]]:
+    """The scoring profile of a segment and the set of hashes it is posted under."""
     lang = primary_lang(lang)
     seg = analyse(text, lang)
     hashes = {token_hash(lang, k) for k in seg.keys} | {token_hash(lang, k) for k in search_keys(seg.tokens)}
-    return list(seg.keys), hashes
+    return seg.profile(), hashes
+
+
+def _join(items: Sequence[str]) -> str:
+    return SEP.join(items)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(text.split(SEP)) if text else ()
+
+
+def load_profile(keys: str, bases: str, minor: str, nums: str) -> Profile:
+    """A stored profile, as ``candidates`` and the scorer read it."""
+    return Profile(_split(keys), _split(bases), _split(minor), _split(nums))
 
 
 def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -114,18 +132,21 @@ def index_variants(session: Session, variants: Iterable[Variant]) -> None:
     counts: Counter[int] = Counter()
     for v in variants:
         lang = primary_lang(v.lang or v.lang_tag)
-        keys, hashes = variant_keys(v.text, lang)
+        prof, hashes = variant_keys(v.text, lang)
         entries.append(
             {
                 "variant_id": v.id,
                 "unit_id": v.unit_id,
                 "lang": lang,
-                "ntok": len(keys),
-                "keys": " ".join(keys),
+                "ntok": len(prof.keys),
+                "keys": _join(prof.keys),
+                "bases": _join(prof.bases),
+                "minor": _join(prof.minor),
+                "nums": _join(prof.values),
                 "postings": " ".join(str(h) for h in sorted(hashes)),
             }
         )
-        postings.extend({"token_hash": h, "ntok": len(keys), "variant_id": v.id} for h in hashes)
+        postings.extend({"token_hash": h, "ntok": len(prof.keys), "variant_id": v.id} for h in hashes)
         counts.update(hashes)
     session.execute(insert(TmEntry), entries)
     if postings:
@@ -182,17 +203,36 @@ def rebuild_index(session: Session, batch: int = 2000) -> int:
 
 
 # Postings a lookup may read beyond the guaranteed prefix, to sharpen the overlap counts.
-EXTEND_BUDGET = 20_000
+EXTEND_BUDGET = 5_000
 # Reading this many postings is the most a lookup spends to widen the search below GUARANTEED.
-WIDEN_BUDGET = 50_000
+WIDEN_BUDGET = 5_000
 GUARANTEED = 75  # from this score up, candidates() misses nothing (prefix filtering)
 MAX_CANDIDATES = 400
 
 
+@cache
+def _dfs_stmt() -> Any:
+    # Built once per process: only the statement is kept, never data, so nothing can go stale.
+    return select(TmVocab.token_hash, TmVocab.df).where(TmVocab.token_hash.in_(bindparam("hs", expanding=True)))
+
+
+@cache
+def _postings_stmt() -> Any:
+    return select(TmPosting.token_hash, TmPosting.variant_id, TmPosting.ntok).where(
+        TmPosting.token_hash.in_(bindparam("hs", expanding=True)),
+        TmPosting.ntok >= bindparam("lo"),
+        TmPosting.ntok <= bindparam("hi"),
+    )
+
+
+@cache
+def _profiles_stmt() -> Any:
+    cols = (TmEntry.variant_id, TmEntry.keys, TmEntry.bases, TmEntry.minor, TmEntry.nums)
+    return select(*cols).where(TmEntry.variant_id.in_(bindparam("ids", expanding=True)))
+
+
 def _dfs(session: Session, hashes: Iterable[int]) -> dict[int, int]:
-    wanted = sorted(set(hashes))
-    rows = session.execute(select(TmVocab.token_hash, TmVocab.df).where(TmVocab.token_hash.in_(wanted))).all()
-    return {h: df for h, df in rows}
+    return {h: df for h, df in session.connection().execute(_dfs_stmt(), {"hs": sorted(set(hashes))})}
 
 
 def _prefix(n: int, t: float) -> int:
@@ -210,7 +250,7 @@ def _plan(positions: list[tuple[int, int]], n: int, min_score: int) -> tuple[flo
     return t, k
 
 
-def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int) -> dict[int, tuple[str, ...]]:
+def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int) -> dict[int, Profile]:
     """Variants that may score >= min_score against ``keys`` (complete from GUARANTEED up), with their keys."""
     n = len(keys)
     if n == 0:
@@ -246,21 +286,32 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
     # A candidate can at best share every key it has not been checked against.
     alive = [v for v, c in counts.items() if c + (n - seen) >= math.ceil(t * max(n, ntoks[v]) - 1e-9)]
     alive.sort(key=lambda v: (-counts[v], abs(ntoks[v] - n), v))
-    return _entries(session, alive[:MAX_CANDIDATES])
+    return profiles(session, alive[:MAX_CANDIDATES])
 
 
 def _postings(session: Session, hashes: set[int], lo: int, hi: int) -> list[tuple[int, int, int]]:
+    """(token_hash, variant_id, ntok) of the postings of ``hashes`` with ntok in [lo, hi]."""
     if not hashes:
         return []
-    stmt = select(TmPosting.token_hash, TmPosting.variant_id, TmPosting.ntok).where(
-        TmPosting.token_hash.in_(sorted(hashes)), TmPosting.ntok.between(lo, hi)
+    # The hot path of every lookup: straight through the driver's cursor, one tuple a row.
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        "SELECT token_hash, variant_id, ntok FROM tm_posting"
+        f" WHERE token_hash IN ({', '.join([mark] * len(hashes))}) AND ntok >= {mark} AND ntok <= {mark}"
     )
-    return [(h, v, n) for h, v, n in session.execute(stmt)]
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, [*sorted(hashes), lo, hi])
+        return [(int(h), int(v), int(n)) for h, v, n in cursor.fetchall()]
+    finally:
+        cursor.close()
 
 
-def _entries(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
-    out: dict[int, tuple[str, ...]] = {}
+def profiles(session: Session, ids: Sequence[int]) -> dict[int, Profile]:
+    """The stored scoring profiles of these variants."""
+    out: dict[int, Profile] = {}
     for chunk in _chunks(sorted(ids)):
-        for vid, keys in session.execute(select(TmEntry.variant_id, TmEntry.keys).where(TmEntry.variant_id.in_(chunk))):
-            out[vid] = tuple(keys.split())
+        for vid, keys, bases, minor, nums in session.connection().execute(_profiles_stmt(), {"ids": list(chunk)}):
+            out[vid] = load_profile(keys, bases, minor, nums)
     return out

@@ -61,6 +61,27 @@ class Analysis:
     minor: tuple[str, ...]  # punctuation and elided clitics, folded
     placeables: tuple[Placeable, ...] = field(default=())
 
+    def profile(self) -> Profile:
+        """What fuzzy scoring needs, small enough to store with the index entry."""
+        return Profile(self.keys, self.bases, self.minor, tuple(value_key(p.value) for p in self.placeables))
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A segment reduced to what fuzzy scoring reads: keys, bases, minor tokens, placeable values."""
+
+    keys: tuple[str, ...]
+    bases: tuple[str, ...]
+    minor: tuple[str, ...]
+    values: tuple[str, ...]
+
+
+def value_key(value: Decimal | DateValue) -> str:
+    """A placeable's value as a comparable string (30 and 30,0 are equal; a date is d/m/y)."""
+    if isinstance(value, DateValue):
+        return f"{value.day or ''}/{value.month}/{value.year or ''}"
+    return format(value.normalize(), "f")
+
 
 def parse_number(surface: str, lang: str) -> Decimal | None:
     """The value of a number as written in ``lang`` (1 000,5 in French, 1,000.5 in English)."""

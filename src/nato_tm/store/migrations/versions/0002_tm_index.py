@@ -37,6 +37,9 @@ def upgrade() -> None:
     sa.Column('lang', sa.String(length=8), nullable=False),
     sa.Column('ntok', sa.Integer(), nullable=False),
     sa.Column('keys', sa.Text(), nullable=False),
+    sa.Column('bases', sa.Text(), nullable=False),
+    sa.Column('minor', sa.Text(), nullable=False),
+    sa.Column('nums', sa.Text(), nullable=False),
     sa.Column('postings', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['variant_id'], ['variant.id'], name=op.f('fk_tm_entry_variant_id_variant'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('variant_id', name=op.f('pk_tm_entry'))

@@ -1,0 +1,223 @@
+"""Lookup benchmark: latency and recall of the indexed lookup against brute force over every unit.
+
+Run from the repository root:  python -m bench.lookup --n 10000 [--pg postgresql://...] [--queries 300]
+
+* Memory: N real (fr, en) pairs from ../shared/data/*.tsv (newstest held out entirely, every tenth
+  row of the others held out); beyond the real pairs, derived units (a real pair with a word
+  dropped and its numbers changed) labelled origin "bench:derived".
+* Queries (French, fr -> en): held-out real sentences, perturbed copies of memory sentences
+  (1-3 words substituted, inserted or deleted, numbers changed) and short queries (1-3 words).
+* Latency: in-process nato_tm.services.tm_lookup.lookup (min 50, limit 5), p50/p95/p99.
+* Baseline: what a user would script, rapidfuzz.process.extract(query, all French texts, limit=5).
+* Recall: brute force with the service's own scorer (rapidfuzz.process.extract over every unit's
+  content keys with Levenshtein.normalized_similarity >= 0.75 -- an upper bound of the score --
+  then tm_score.score on the survivors); for each query, of the brute-force top 5 scoring >= 75,
+  the share the service matches (the service's i-th best score is at least brute force's i-th).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from sqlalchemy import create_engine, make_url, text
+
+from nato_tm.formats.records import UnitRecord, VariantRecord
+from nato_tm.services.tm_lookup import lookup
+from nato_tm.services.tm_score import score
+from nato_tm.store import migrate
+from nato_tm.store.db import Database
+from nato_tm.store.memory_repo import save_units
+from nato_tm.text.placeables import analyse
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+HELD_OUT_FILES = ("newstest-2008-2010.en-fr.tsv",)
+csv.field_size_limit(10_000_000)
+
+
+@dataclass
+class Corpus:
+    memory: list[tuple[str, str, str]] = field(default_factory=list)  # (fr, en, origin)
+    held_out: list[str] = field(default_factory=list)
+
+
+def read_pairs(path: Path) -> Iterator[tuple[str, str]]:
+    with path.open(encoding="utf-8", newline="") as stream:
+        rows = csv.reader(stream, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header = next(rows)
+        fr, en = header.index("fr"), header.index("en")
+        for row in rows:
+            if len(row) > max(fr, en) and row[fr].strip() and row[en].strip():
+                yield row[fr], row[en]
+
+
+def load(n: int, rng: random.Random) -> Corpus:
+    corpus = Corpus()
+    for path in sorted(DATA.glob("*.tsv")):
+        for i, (fr, en) in enumerate(read_pairs(path)):
+            if path.name in HELD_OUT_FILES or i % 10 == 0:
+                corpus.held_out.append(fr)
+            else:
+                corpus.memory.append((fr, en, f"bench:{path.stem}"))
+    rng.shuffle(corpus.memory)
+    real = corpus.memory[:n]
+    derived: list[tuple[str, str, str]] = []
+    while len(real) + len(derived) < n:
+        fr, en, _ = real[len(derived) % len(real)]
+        derived.append((derive(fr, rng), derive(en, rng), "bench:derived"))
+    corpus.memory = real + derived
+    return corpus
+
+
+def change_numbers(s: str, rng: random.Random) -> str:
+    return re.sub(r"\d+", lambda m: str(rng.randint(1, 10 ** len(m.group(0)))), s)
+
+
+def derive(s: str, rng: random.Random) -> str:
+    words = s.split()
+    if len(words) > 3:
+        del words[rng.randrange(len(words))]
+    return change_numbers(" ".join(words), rng) + f" {rng.randint(1, 999)}"
+
+
+def perturb(s: str, vocab: list[str], rng: random.Random) -> str:
+    words = s.split()
+    for _ in range(rng.randint(1, 3)):
+        op = rng.choice("sid") if len(words) > 1 else "s"
+        at = rng.randrange(len(words))
+        if op == "s":
+            words[at] = rng.choice(vocab)
+        elif op == "i":
+            words.insert(at, rng.choice(vocab))
+        else:
+            del words[at]
+    return change_numbers(" ".join(words), rng) if rng.random() < 0.3 else " ".join(words)
+
+
+def build(db: Database, corpus: Corpus, batch: int = 2000) -> float:
+    migrate.upgrade(db)
+    start = time.perf_counter()
+    for i in range(0, len(corpus.memory), batch):
+        records = [
+            UnitRecord(variants=[VariantRecord("fr", fr), VariantRecord("en", en)], origin=origin)
+            for fr, en, origin in corpus.memory[i : i + batch]
+        ]
+        with db.session() as session:
+            save_units(session, records)
+        print(f"\r  imported {min(i + batch, len(corpus.memory))}", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    return time.perf_counter() - start
+
+
+def queries(corpus: Corpus, count: int, rng: random.Random) -> dict[str, list[str]]:
+    vocab = [w for fr, _, _ in corpus.memory[:5000] for w in fr.split() if w.isalpha()]
+    mem = [fr for fr, _, _ in corpus.memory]
+    short_mem = [s for s in mem if 1 <= len(s.split()) <= 3]
+    short_held = [s for s in corpus.held_out if 1 <= len(s.split()) <= 3]
+    held = [s for s in corpus.held_out if len(s.split()) > 3]
+    return {
+        "held-out": rng.sample(held, min(count, len(held))),
+        "perturbed": [perturb(s, vocab, rng) for s in rng.sample(mem, min(count, len(mem)))],
+        "short": rng.sample(short_mem, min(count // 2, len(short_mem)))
+        + rng.sample(short_held, min(count // 2, len(short_held))),
+    }
+
+
+def brute_force(q: str, keys: list[tuple[str, ...]], texts: list[str], ids: list[int]) -> list[tuple[int, int]]:
+    qa = analyse(q, "fr")
+    found = process.extract(qa.keys, keys, scorer=Levenshtein.normalized_similarity, score_cutoff=0.75, limit=None)
+    scored = [(score(qa, analyse(texts[i], "fr"), q, texts[i]).value, ids[i]) for _, _, i in found]
+    return sorted((s for s in scored if s[0] >= 75), reverse=True)
+
+
+def pct(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1] if len(values) > 1 else values[0]
+
+
+def run(db: Database, corpus: Corpus, qs: dict[str, list[str]], limit: int) -> None:
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, text FROM variant WHERE lang = 'fr' ORDER BY id")).all()
+    ids, texts = [r[0] for r in rows], [r[1] for r in rows]
+    keys = [analyse(t, "fr").keys for t in texts]
+    for q in ("warm-up", "Bonjour", texts[0]):
+        lookup(db, q, "fr", "en")
+    print("| kind | queries | p50 ms | p95 ms | p99 ms | baseline p50 ms | recall (>=75) | bf matches |")
+    print("|---|---|---|---|---|---|---|---|")
+    for kind, items in qs.items():
+        lat, base, found, wanted = [], [], 0, 0
+        for q in items:
+            t0 = time.perf_counter()
+            res = lookup(db, q, "fr", "en", limit=limit)
+            lat.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            process.extract(q, texts, limit=limit)
+            base.append((time.perf_counter() - t0) * 1000)
+            bf = [s for s, _ in brute_force(q, keys, texts, ids)[:limit]]
+            raw = {}
+            for m in res.matches:  # the service's own score before the several-translations penalty
+                raw.setdefault(m.source_variant_id, m.score + (1 if "translations" in m.differences else 0))
+            svc = sorted(raw.values(), reverse=True)
+            wanted += len(bf)
+            found += sum(1 for i, s in enumerate(bf) if i < len(svc) and svc[i] >= s)
+        recall = f"{100 * found / wanted:.2f}%" if wanted else "n/a"
+        print(
+            f"| {kind} | {len(items)} | {pct(lat, 50):.1f} | {pct(lat, 95):.1f} | {pct(lat, 99):.1f} "
+            f"| {pct(base, 50):.1f} | {recall} | {wanted} |"
+        )
+
+
+def pg_database(url: str) -> tuple[Database, str]:
+    admin = create_engine(make_url(url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    name = f"nato_tm_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return Database(make_url(url).set(database=name).render_as_string(False)), name
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000, help="units in the memory")
+    parser.add_argument("--queries", type=int, default=200, help="queries of each kind")
+    parser.add_argument("--limit", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pg", default=None, help="also run on PostgreSQL (server URL; a database is created)")
+    parser.add_argument("--keep", default=None, help="SQLite file to build (and keep) instead of a temporary one")
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        sys.exit(f"shared data not found at {DATA}")
+    rng = random.Random(args.seed)
+    corpus = load(args.n, rng)
+    qs = queries(corpus, args.queries, rng)
+    derived = sum(1 for *_, o in corpus.memory if o == "bench:derived")
+    print(f"N = {len(corpus.memory)} units ({derived} derived), {sum(map(len, qs.values()))} queries\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.keep or f"{tmp}/bench.sqlite3"
+        targets = [("sqlite", Database(f"sqlite:///{path}"))]
+        if args.pg:
+            targets.append(("postgresql", pg_database(args.pg)[0]))
+        for name, db in targets:
+            fresh = migrate.current(db) is None
+            took = build(db, corpus) if fresh else 0.0
+            if name == "postgresql":
+                with db.engine.begin() as conn:
+                    conn.execute(text("ANALYZE"))
+            print(f"### {name}: built in {took:.0f} s\n")
+            run(db, corpus, qs, args.limit)
+            print()
+            db.dispose()
+
+
+if __name__ == "__main__":
+    main()
