@@ -12,8 +12,12 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from typing import TYPE_CHECKING
+
 import Stemmer
-from sacremoses import MosesTokenizer
+
+if TYPE_CHECKING:
+    from sacremoses import MosesTokenizer
 
 LANGS = ("fr", "en")
 
@@ -113,6 +117,9 @@ def fold_accents(text: str) -> str:
 
 @lru_cache(maxsize=4)
 def _moses(lang: str) -> MosesTokenizer:
+    # Imported on first use: sacremoses takes over a second to import, which every CLI call would pay.
+    from sacremoses import MosesTokenizer
+
     return MosesTokenizer(lang=lang if lang in LANGS else "en")
 
 
