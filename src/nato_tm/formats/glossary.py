@@ -40,6 +40,12 @@ def _is_lang(cell: str) -> bool:
     return bool(_TAG.match(cell)) and primary_lang(cell) in LANGS
 
 
+def _is_header(cells: list[str]) -> bool:
+    """A header row starts with two language tags, at least one of them fr or en ("fr,en", "en<TAB>fr-CA")."""
+    first = [c.strip() for c in cells[:2]]
+    return len(first) == 2 and all(_TAG.match(c) for c in first) and any(_is_lang(c) for c in first)
+
+
 def _check_lang(tag: str, name: str) -> str:
     if not _is_lang(tag):
         raise FormatError(f"unknown language {tag!r} (only fr and en, with regional forms, are supported)", file=name)
@@ -129,10 +135,10 @@ def read(stream: IO[bytes], name: str, options: ReadOptions) -> Iterator[Record]
     head = next(rows, None)
     if head is None:
         return
-    if sum(_is_lang(c) for c in head[1]) >= 2:
-        bad = [c for c in head[1] if _TAG.match(c.strip()) and len(c.strip()) <= 3 and not _is_lang(c)]
+    if _is_header(head[1]):
+        bad = [c.strip() for c in head[1][:2] if not _is_lang(c)]
         if bad:
-            raise FormatError(f"unknown language {bad[0]!r} in the header", file=name, line=head[0])
+            raise FormatError(f"unknown language {bad[0]!r} in the header (fr or en)", file=name, line=head[0])
         yield from _with_header(head[1], rows, name)
         return
     yield from _headerless([head, *rows], name, options)
@@ -150,7 +156,7 @@ def sniff(head: bytes) -> bool:
     if not lines or text.lstrip().startswith("<"):
         return False
     rows = [ln.split("\t") for ln in lines]
-    if any(_is_lang(c) for c in rows[0][:2]):
+    if _is_header(rows[0]):
         return False  # a header of language codes: the translation-memory TSV
     return all(
         len(r) in (2, 3) and r[0].strip() and r[1].strip() and max(len(c.split()) for c in r[:2]) <= MAX_TERM_WORDS
