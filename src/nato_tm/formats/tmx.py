@@ -275,7 +275,7 @@ def read(stream: IO[bytes], name: str, options: ReadOptions) -> Iterator[Record]
     source: Any = _Prefixed(_bom(head), stream)
     header_srclang: str | None = None
     depth = 0
-    for event, elem in xmlsafe.iterparse(source, name):
+    for event, elem in xmlsafe.iterparse(source, name, record_depth=3):
         local = _local(elem)
         depth += 1 if event == "start" else -1
         if event == "start":

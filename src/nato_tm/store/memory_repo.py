@@ -76,8 +76,8 @@ def new_unit(rec: UnitRecord, digest: str) -> Unit:
         attrs=dict(rec.attrs),
         variants=[new_variant(v) for v in rec.variants],
     )
-    if rec.created_at is not None:
-        unit.created_at = rec.created_at
+    # Whole seconds, as TMX dates carry them: an exported unit reads back equal.
+    unit.created_at = rec.created_at or datetime.now(UTC).replace(microsecond=0)
     return unit
 
 
@@ -111,7 +111,7 @@ def merge(unit: Unit, rec: UnitRecord) -> bool:
         if merged is not None:
             setattr(unit, field, merged)
             changed = True
-    for field in ("tuid", "srclang", "created_by"):
+    for field in ("tuid", "srclang"):  # not created_by: writing a known pair again is no authorship
         if getattr(unit, field) is None and getattr(rec, field):
             setattr(unit, field, getattr(rec, field))
             changed = True

@@ -87,11 +87,12 @@ def _quote_ends(para: str) -> dict[int, int]:
 def _attributed(para: str, close: int) -> bool:
     """Whether a quotation closing at ``close`` runs on into its attribution (", a-t-il déclaré")."""
     rest = para[close + 1 :].lstrip(" \u00a0\u202f")
-    return bool(rest) and rest[0] not in ".!?…"
+    return bool(rest) and (rest[0] in ",;:–—-" or rest[0].islower())
 
 
-def _inside_attributed_quote(para: str, pos: int, quotes: dict[int, int]) -> bool:
-    return any(start < pos and pos < close and _attributed(para, close) for start, close in quotes.items())
+def _inside_attributed_quote(para: str, start: int, end: int, quotes: dict[int, int]) -> bool:
+    """Whether the sentence end at [start, end) lies inside a quotation that goes on to its attribution."""
+    return any(opened < start and close >= end and _attributed(para, close) for opened, close in quotes.items())
 
 
 def _word_before(para: str, pos: int) -> str:
@@ -125,7 +126,7 @@ def _boundaries(para: str, lang: str) -> list[int]:
                 continue
             if _list_number(para, word, terminator):
                 continue
-        if _inside_attributed_quote(para, terminator, quotes):
+        if _inside_attributed_quote(para, terminator, term_end, quotes):
             continue
         cuts.append(term_end)
     return cuts
