@@ -7,18 +7,21 @@ so a term added by another process is seen on the next request.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import ahocorasick
+from sqlalchemy.exc import OperationalError
 
-from nato_tm.errors import InvalidInput
+from nato_tm.errors import InvalidInput, StoreUnavailable
 from nato_tm.store.db import Database
 from nato_tm.store.termbase_query import Marker, TermRow, change_marker, term_rows
 from nato_tm.text.pipeline import LANGS, Token, content, primary_lang, stem, tokenize
 
+_WORD = re.compile(r"\w")  # a token without a word character is punctuation (as in the pipeline)
 SEP = "\x1f"  # between stem keys: a key matches on token boundaries only
 _STATUS_RANK = {"preferred": 0, "admitted": 1, "deprecated": 2, "superseded": 3}
 APPROVED = ("preferred", "admitted")
@@ -81,9 +84,10 @@ def _entry(row: TermRow) -> Entry | None:
     stems = row.key_stem.split()
     if not stems:
         return None
-    toks = tokenize(row.text, row.lang)
-    surface = tuple(t.text for t in content(toks)) if row.case_sensitive else None
-    puncts = frozenset(t.base for t in toks if t.kind == "punct")
+    # key_base holds every token's key, punctuation included: no need to tokenise the term again,
+    # except to know the exact case of a case-sensitive term.
+    puncts = frozenset(w for w in row.key_base.split() if not _WORD.search(w))
+    surface = tuple(t.text for t in content(tokenize(row.text, row.lang))) if row.case_sensitive else None
     return Entry(row, len(stems), surface, puncts)
 
 
@@ -94,6 +98,7 @@ class TermIndex:
         self.marker = marker
         self.rows = rows
         self.memo: dict[str, Any] = {}  # structures derived lazily by other services (search)
+        self.by_id = {row.id: row for row in rows}
         self.by_concept: dict[str, list[TermRow]] = defaultdict(list)
         keys: dict[str, dict[str, list[Entry]]] = {lang: defaultdict(list) for lang in LANGS}
         for row in rows:
@@ -128,12 +133,16 @@ class _IndexCache:
         self.indexes: dict[str, TermIndex] = {}
 
     def get(self, db: Database) -> TermIndex:
-        with db.session() as session:
-            marker = change_marker(session)
-            cached = self.indexes.get(db.url)
-            if cached is not None and cached.marker == marker:
-                return cached
-            rows = term_rows(session)
+        # A bare connection, not an ORM session: this runs on every request.
+        try:
+            with db.engine.connect() as conn:
+                marker = change_marker(conn)
+                cached = self.indexes.get(db.url)
+                if cached is not None and cached.marker == marker:
+                    return cached
+                rows = term_rows(conn)
+        except OperationalError as exc:
+            raise StoreUnavailable(f"database unavailable: {exc.orig}") from exc
         index = TermIndex(marker, rows)
         with self.lock:
             self.indexes[db.url] = index

@@ -197,12 +197,11 @@ def _acronyms(s: Session, index: TermIndex, found: _Found, query: str, langs: tu
             if term.term_type in _ACRONYM_TYPES:
                 found.add("acronym", term)
         ids = _initials_table(index).get((lang, key), []) if lang in langs else []
-        for row in (r for r in index.rows if r.id in set(ids)):
-            found.add("acronym", row, _BASE["acronym"] * 0.9)
+        for term_id in ids:
+            found.add("acronym", index.by_id[term_id], _BASE["acronym"] * 0.9)
 
 
 def _fuzzy(index: TermIndex, found: _Found, query: str, langs: tuple[str, ...], limit: int) -> None:
-    by_id = {r.id: r for r in index.rows}
     for lang in langs:
         key = match_key(query, lang)
         if len(key) < 4:
@@ -210,7 +209,7 @@ def _fuzzy(index: TermIndex, found: _Found, query: str, langs: tuple[str, ...], 
         keys, ids = _fuzzy_keys(index, lang)
         cutoff = 85 if len(key) >= 8 else 90
         for _text, score, pos in process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=cutoff, limit=limit * 3):
-            found.add("fuzzy", by_id[ids[pos]], _BASE["fuzzy"] * score / 100)
+            found.add("fuzzy", index.by_id[ids[pos]], _BASE["fuzzy"] * score / 100)
 
 
 def _view(t: Term) -> TermView:

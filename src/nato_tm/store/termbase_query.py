@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import ColumnElement, Connection, func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from nato_tm.store.termbase import Concept, Term
@@ -34,9 +34,9 @@ class TermRow:
 Marker = tuple[Any, ...]
 
 
-def change_marker(session: Session) -> Marker:
+def change_marker(conn: Connection | Session) -> Marker:
     """A cheap value that changes whenever terms are added, removed or their concept is updated."""
-    row = session.execute(
+    row = conn.execute(
         select(
             select(func.count(Term.id)).scalar_subquery(),
             select(func.max(Term.id)).scalar_subquery(),
@@ -48,7 +48,7 @@ def change_marker(session: Session) -> Marker:
     return (row[0], row[1], row[2], updated.isoformat() if isinstance(updated, datetime) else updated)
 
 
-def term_rows(session: Session) -> list[TermRow]:
+def term_rows(conn: Connection | Session) -> list[TermRow]:
     """Every term with its keys, in id order."""
     stmt = select(
         Term.id,
@@ -61,7 +61,7 @@ def term_rows(session: Session) -> list[TermRow]:
         Term.key_base,
         Term.key_stem,
     ).order_by(Term.id)
-    return [TermRow(*row) for row in session.execute(stmt)]
+    return [TermRow(*row) for row in conn.execute(stmt)]
 
 
 def _lang_filter(langs: Sequence[str]) -> ColumnElement[bool]:
