@@ -283,9 +283,11 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
     for h, vid, _ in _postings(session, extra, lo, hi):
         if vid in counts:
             counts[vid] += mult[h]
-    # A candidate can at best share every key it has not been checked against.
-    alive = [v for v, c in counts.items() if c + (n - seen) >= math.ceil(t * max(n, ntoks[v]) - 1e-9)]
-    alive.sort(key=lambda v: (-counts[v], abs(ntoks[v] - n), v))
+    # A candidate can at best share every key it has not been checked against: its similarity
+    # is at most that overlap over the longer length. Keep those that can reach t, best bound first.
+    bound = {v: min(c + n - seen, ntoks[v], n) / max(n, ntoks[v]) for v, c in counts.items()}
+    alive = [v for v, b in bound.items() if b >= t - 1e-9]
+    alive.sort(key=lambda v: (-bound[v], -counts[v], v))
     return profiles(session, alive[:MAX_CANDIDATES])
 
 
