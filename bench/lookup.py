@@ -156,7 +156,7 @@ def run(db: Database, corpus: Corpus, qs: dict[str, list[str]], limit: int) -> N
     for q in ("warm-up", "Bonjour", texts[0]):
         lookup(db, q, "fr", "en")
     print(
-        "| kind | queries | p50 ms | p95 ms | p99 ms | CPU p50 / p95 ms | baseline p50 ms | recall (>=75) | bf matches |"
+        "| kind | queries | p50 ms | p95 ms | p99 ms | CPU p50 / p95 ms | baseline p50 ms | recall >=75 | bf matches |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for kind, items in qs.items():
