@@ -250,3 +250,26 @@ def _tmx(fr: str, en: str) -> bytes:
         'creationtoolversion="1" segtype="sentence" o-tmf="none" adminlang="en" srclang="fr" datatype="plaintext"/>'
         f'<body><tu><tuv xml:lang="fr"><seg>{fr}</seg></tuv><tuv xml:lang="en"><seg>{en}</seg></tuv></tu></body></tmx>'
     ).encode()
+
+
+def test_write_back_then_find_it(client, editor_token) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("nato_tm.services.tm_write", reason="the TM write service (M1) has not landed")
+    unit = {
+        "source": "Le Comité militaire s’est réuni à Mons le 14 juin 2023.",
+        "target": "The Military Committee met in Mons on 14 June 2023.",
+        "from": "fr",
+        "to": "en",
+    }
+    assert client.post("/api/v1/tm/units", json=unit).status_code == 401
+    headers = {"Authorization": f"Bearer {editor_token}"}
+    first = client.post("/api/v1/tm/units", json=unit, headers=headers)
+    assert first.status_code == 201, first.get_data(as_text=True)
+    assert first.get_json()["outcome"] == "added" and first.get_json()["created_by"] == "tests"
+    again = client.post("/api/v1/tm/units", json=unit, headers=headers)
+    assert again.status_code == 200 and again.get_json()["outcome"] == "unchanged"
+    found = client.get("/api/v1/tm/lookup", query_string={"q": unit["source"], "from": "fr", "to": "en"}).get_json()
+    assert found["matches"][0]["target"] == unit["target"] and found["matches"][0]["score"] >= 100
+    same_langs = client.post("/api/v1/tm/units", json={**unit, "to": "fr"}, headers=headers)
+    assert same_langs.status_code == 400 and error_of(same_langs)["param"] == "to"
+    missing = client.post("/api/v1/tm/units", json={"source": "x", "from": "fr"}, headers=headers)
+    assert missing.status_code == 400 and error_of(missing)["param"] == "target"

@@ -138,3 +138,25 @@ def test_main_search_from_the_keyboard_alone(page, server) -> None:  # type: ign
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"  # visible focus
     _shot(page, "search-keyboard")
+
+
+def test_memory_differences_concordance_and_concept_page(page, server) -> None:  # type: ignore[no-untyped-def]
+    query = (
+        "Cette réunion annuelle avec les pays partenaires s’est tenue sous l’égide de la Division "
+        "Sécurité coopérative (CS) de l’EMI."
+    )
+    page.goto(server + "/")
+    page.fill("#q", query)
+    page.press("#q", "Enter")
+    match = page.locator(".matches .match").first
+    match.wait_for(timeout=5000)
+    assert page.locator(".matches mark.diff").count() >= 1  # the differences from the query are highlighted
+    _shot(page, "search-memory")
+    page.goto(server + "/concordance?q=pays+partenaires&lang=fr")
+    assert page.locator(".matches mark", has_text="pays partenaires").count() >= 3
+    _shot(page, "concordance")
+    page.goto(server + "/?q=EMI")
+    page.locator("#results a", has_text="Fiche").first.click()
+    page.get_by_role("heading", name="État-major militaire international").wait_for(timeout=5000)
+    assert page.locator('[lang="en"]', has_text="International Military Staff").count() >= 1
+    _shot(page, "concept")

@@ -128,7 +128,7 @@ def test_segment_view_highlights_terms(client) -> None:  # type: ignore[no-untyp
 def test_bad_parameter_on_a_page_is_an_error_page(client) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/segment", query_string={"text": "x" * 3000})
     assert response.status_code == 400 and "text/html" in response.content_type
-    assert "paramètre « text »" in response.get_data(as_text=True)
+    assert "paramètre «\u00a0text\u00a0»" in response.get_data(as_text=True)  # French spacing
 
 
 def test_create_app_without_arguments_reads_the_environment(monkeypatch, db) -> None:  # type: ignore[no-untyped-def]

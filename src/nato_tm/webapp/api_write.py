@@ -31,7 +31,7 @@ def _user() -> str:
 
 @bp.post("/tm/units")
 def add_unit() -> Response:
-    """Store a translation from a CAT tool: {"source", "target", "from", "to", "prev"?}."""
+    """Store a translation from a CAT tool: {"source", "target", "from", "to", "prev"?}; 201 when new."""
     from nato_tm.services.tm_write import add_unit as run
 
     body = json_body()
@@ -43,7 +43,7 @@ def add_unit() -> Response:
         raise InvalidInput("'from' and 'to' must differ", param="to")
     prev = text_param(body, "prev", required=False) or None
     doc = run(get_db(current_app), source, target, src, tgt, user=_user(), origin="api", context_prev=prev)
-    return document(doc, 201)
+    return document(doc, 201 if doc.outcome == "added" else 200)
 
 
 def _flag(name: str) -> bool:

@@ -14,27 +14,36 @@ from nato_tm.webapp.params import MAX_QUERY, lang_param, text_param
 from nato_tm.webapp.view_helpers import DIRECTIONS, diff_pieces, direction, mark_hits, ordered_terms
 
 bp = Blueprint("ui", __name__)
+TERM_QUERY = 200
+SENTENCE_WORDS = 6
 
 
 def search_both(query: str, src: str, tgt: str) -> dict[str, Any]:
-    """Term-base results and memory matches for one query, as plain dicts for the templates."""
+    """Term-base results and memory matches for one query, as plain dicts for the templates.
+
+    A sentence is not a term: for one (SENTENCE_WORDS words or more) the term base answers with the
+    terms recognised inside it instead.
+    """
+    from nato_tm.services.recognize import recognize
     from nato_tm.services.term_search import search_terms
     from nato_tm.services.tm_lookup import lookup
 
     db = get_db(current_app)
-    terms = to_jsonable(search_terms(db, query, src=src, tgt=tgt, limit=10))
-    memory = to_jsonable(lookup(db, query, src, tgt, min_score=50, limit=5)) if len(query) > 1 else {"matches": []}
+    sentence = len(query.split()) >= SENTENCE_WORDS or len(query) > TERM_QUERY
+    terms = {} if sentence else to_jsonable(search_terms(db, query, src=src, tgt=tgt, limit=10))
+    hits = to_jsonable(recognize(db, query, src)).get("hits", []) if sentence else []
+    memory = to_jsonable(lookup(db, query, src, tgt, min_score=50, limit=5)) if len(query) > 1 else {}
     for result in terms.get("results", []):
         result["ordered"] = {lang: ordered_terms(result.get("terms", {}).get(lang, [])) for lang in (src, tgt)}
     for match in memory.get("matches", []):
         match["pieces"] = diff_pieces(match, query)
-    return {"terms": terms.get("results", []), "matches": memory.get("matches", [])}
+    return {"terms": terms.get("results", []), "hits": hits, "matches": memory.get("matches", [])}
 
 
 def _search_context() -> dict[str, Any]:
     query = text_param(request.args, "q", required=False, max_len=500).strip()
     src, tgt, dir_key = direction(request.args.get("dir"))
-    found = search_both(query, src, tgt) if query else {"terms": [], "matches": []}
+    found = search_both(query, src, tgt) if query else {"terms": [], "hits": [], "matches": []}
     return {"q": query, "src": src, "tgt": tgt, "dir": dir_key, "directions": DIRECTIONS, **found}
 
 

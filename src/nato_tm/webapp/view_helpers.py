@@ -8,7 +8,6 @@ from typing import Any
 DIRECTIONS = {"fr-en": ("fr", "en", "FR → EN"), "en-fr": ("en", "fr", "EN → FR")}
 _STATUS_ORDER = {"preferred": 0, "admitted": 1, "superseded": 2, "deprecated": 3}
 _TYPE_ORDER = {"fullForm": 0, "acronym": 1, "abbreviation": 2, "shortForm": 3, "variant": 4, "phrase": 5}
-BANDS = {101: "context", 100: "exact", 95: "near", 85: "high", 75: "medium", 50: "low"}
 
 
 def direction(value: str | None) -> tuple[str, str, str]:
@@ -50,14 +49,6 @@ def mark_hits(text: str, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if pos < len(text):
         pieces.append({"text": text[pos:], "hit": None})
     return pieces
-
-
-def band_class(score: float) -> str:
-    """A CSS class for the score's band."""
-    for floor, name in BANDS.items():
-        if score >= floor:
-            return name
-    return "low"
 
 
 def diff_pieces(match: dict[str, Any], query: str) -> list[dict[str, Any]]:
