@@ -35,6 +35,7 @@ from pathlib import Path
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.engine import Engine
 
 from nato_tm.formats.records import UnitRecord, VariantRecord
 from nato_tm.services.tm_lookup import lookup
@@ -186,12 +187,20 @@ def run(db: Database, corpus: Corpus, qs: dict[str, list[str]], limit: int) -> N
         )
 
 
+def pg_admin(url: str) -> Engine:
+    return create_engine(make_url(url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+
+
 def pg_database(url: str) -> tuple[Database, str]:
-    admin = create_engine(make_url(url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     name = f"nato_tm_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
+    with pg_admin(url).connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     return Database(make_url(url).set(database=name).render_as_string(False)), name
+
+
+def pg_drop(url: str, name: str) -> None:
+    with pg_admin(url).connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def main() -> None:
@@ -201,6 +210,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pg", default=None, help="also run on PostgreSQL (server URL; a database is created)")
+    parser.add_argument("--pg-only", action="store_true", help="skip SQLite")
     parser.add_argument("--keep", default=None, help="SQLite file to build (and keep) instead of a temporary one")
     args = parser.parse_args()
     if not DATA.is_dir():
@@ -212,19 +222,28 @@ def main() -> None:
     print(f"N = {len(corpus.memory)} units ({derived} derived), {sum(map(len, qs.values()))} queries\n")
     with tempfile.TemporaryDirectory() as tmp:
         path = args.keep or f"{tmp}/bench.sqlite3"
-        targets = [("sqlite", Database(f"sqlite:///{path}"))]
+        targets = [] if args.pg_only else [("sqlite", Database(f"sqlite:///{path}"))]
+        pg_name = None
         if args.pg:
-            targets.append(("postgresql", pg_database(args.pg)[0]))
-        for name, db in targets:
-            fresh = migrate.current(db) is None
-            took = build(db, corpus) if fresh else 0.0
-            if name == "postgresql":
-                with db.engine.begin() as conn:
-                    conn.execute(text("ANALYZE"))
-            print(f"### {name}: built in {took:.0f} s\n")
-            run(db, corpus, qs, args.limit)
-            print()
-            db.dispose()
+            pg_db, pg_name = pg_database(args.pg)
+            targets.append(("postgresql", pg_db))
+        try:
+            measure(targets, corpus, qs, args.limit)
+        finally:
+            if args.pg and pg_name:
+                pg_drop(args.pg, pg_name)
+
+
+def measure(targets: list[tuple[str, Database]], corpus: Corpus, qs: dict[str, list[str]], limit: int) -> None:
+    for name, db in targets:
+        fresh = migrate.current(db) is None
+        took = build(db, corpus) if fresh else 0.0
+        with db.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+        print(f"### {name}: built in {took:.0f} s\n" if fresh else f"### {name}: reused\n", flush=True)
+        run(db, corpus, qs, limit)
+        print(flush=True)
+        db.dispose()
 
 
 if __name__ == "__main__":
