@@ -138,3 +138,20 @@ def test_create_app_without_arguments_reads_the_environment(monkeypatch, db) -> 
     monkeypatch.setenv("NATO_TM_READ_REQUIRES_TOKEN", "1")
     app = create_app()
     assert app.test_client().get("/api/v1/stats").status_code == 401
+
+
+def test_stored_markup_renders_as_text(client, editor_token) -> None:  # type: ignore[no-untyped-def]
+    tmx = (
+        '<?xml version="1.0" encoding="UTF-8"?><tmx version="1.4"><header srclang="fr" datatype="plaintext" '
+        'segtype="sentence" adminlang="en" o-tmf="x" creationtool="t" creationtoolversion="1"/><body>'
+        "<tu><tuv xml:lang='fr'><seg>Le chef a écrit &lt;script&gt;alert(1)&lt;/script&gt; dans le rapport.</seg></tuv>"
+        "<tuv xml:lang='en'><seg>The chief wrote &lt;script&gt;alert(1)&lt;/script&gt; in the report.</seg></tuv>"
+        "</tu></body></tmx>"
+    ).encode()
+    headers = {"Authorization": f"Bearer {editor_token}"}
+    assert client.post("/api/v1/import?name=xss.tmx", data=tmx, headers=headers).get_json()["added"] == 1
+    for path, key in (("/", "q"), ("/concordance", "q"), ("/segment", "text")):
+        query = "Le chef a écrit alert(1) dans le rapport." if key != "q" or path == "/" else "chef a écrit"
+        page = client.get(path, query_string={key: query}).get_data(as_text=True)
+        assert "The chief wrote &lt;script&gt;alert(1)&lt;/script&gt;" in page, path
+        assert "<script>alert(1)" not in page
