@@ -6,10 +6,11 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from nato_tm.formats.records import ConceptRecord, LangRecord, TermRecord
+from nato_tm.store.base import utcnow
 from nato_tm.store.termbase import Concept, LangSection, Term
 from nato_tm.text.pipeline import fold_key, match_key, primary_lang, stem_key
 
@@ -87,29 +88,15 @@ def record_state(rec: ConceptRecord) -> dict[str, Any]:
     }
 
 
-def concept_state(concept: Concept) -> dict[str, Any]:
-    """Everything a stored concept holds, in the same shape as record_state."""
-    return {
-        "subject_fields": list(concept.subject_fields or []),
-        "note": concept.note,
-        "source": concept.source,
-        "extra": dict(concept.extra or {}),
-        "langs": [(s.lang, s.definition, s.definition_source, s.note, dict(s.extra or {})) for s in concept.langs],
-        "terms": [{name: getattr(t, name) for name in TERM_FIELDS} for t in concept.terms],
-    }
+def term_keys(text: str, lang: str) -> dict[str, str]:
+    """The pipeline's three keys of a term: case-folded, case- and accent-folded, stemmed."""
+    return {"key_fold": fold_key(text, lang), "key_base": match_key(text, lang), "key_stem": stem_key(text, lang)}
 
 
 def term_row(state: dict[str, Any]) -> Term:
     """A Term row from a term state, with the pipeline's three keys."""
-    text, tag = state["text"], state["lang_tag"]
-    lang = primary_lang(tag)
-    return Term(
-        lang=lang,
-        key_fold=fold_key(text, lang),
-        key_base=match_key(text, lang),
-        key_stem=stem_key(text, lang),
-        **state,
-    )
+    lang = primary_lang(state["lang_tag"])
+    return Term(lang=lang, **term_keys(state["text"], lang), **state)
 
 
 def fill(concept: Concept, state: dict[str, Any]) -> None:
@@ -140,28 +127,88 @@ def load(session: Session, ids: Iterable[str]) -> dict[str, Concept]:
     return {c.id: c for c in session.scalars(query)}
 
 
+def stored_states(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The states of the stored concepts among ``ids``, read in three plain queries (no ORM objects)."""
+    states: dict[str, dict[str, Any]] = {}
+    for cid, fields_, note, source, extra in session.execute(
+        select(Concept.id, Concept.subject_fields, Concept.note, Concept.source, Concept.extra).where(
+            Concept.id.in_(ids)
+        )
+    ):
+        states[cid] = {
+            "subject_fields": list(fields_ or []),
+            "note": note,
+            "source": source,
+            "extra": dict(extra or {}),
+        }
+        states[cid].update(langs=[], terms=[])
+    if not states:
+        return states
+    sec_cols = (LangSection.lang, LangSection.definition, LangSection.definition_source, LangSection.note)
+    for cid, lang, d, ds, n, x in session.execute(
+        select(LangSection.concept_id, *sec_cols, LangSection.extra).where(LangSection.concept_id.in_(list(states)))
+    ):
+        states[cid]["langs"].append((lang, d, ds, n, dict(x or {})))
+    term_cols = [getattr(Term, name) for name in TERM_FIELDS]
+    query = select(Term.concept_id, *term_cols).where(Term.concept_id.in_(list(states))).order_by(Term.id)
+    for cid, *values in session.execute(query):
+        states[cid]["terms"].append(dict(zip(TERM_FIELDS, values, strict=True)))
+    for state in states.values():
+        state["langs"].sort(key=lambda sec: sec[0])
+        for term in state["terms"]:
+            term["extra"] = dict(term["extra"] or {})
+    return states
+
+
+def _insert(session: Session, states: dict[str, dict[str, Any]]) -> None:
+    """Insert new concepts with plain multi-row INSERTs: a 50,000-term base must not build ORM objects."""
+    if not states:
+        return
+    now = utcnow()
+    concepts, sections, terms = [], [], []
+    for cid, st in states.items():
+        concepts.append(
+            {"id": cid, "subject_fields": st["subject_fields"], "note": st["note"], "source": st["source"]}
+            | {"extra": st["extra"], "created_at": now, "updated_at": now}
+        )
+        for lang, d, ds, n, x in st["langs"]:
+            sections.append(
+                {"concept_id": cid, "lang": lang, "definition": d, "definition_source": ds, "note": n, "extra": x}
+            )
+        for term in st["terms"]:
+            lang = primary_lang(term["lang_tag"])
+            terms.append({"concept_id": cid, "lang": lang} | term_keys(term["text"], lang) | term)
+    session.execute(insert(Concept), concepts)
+    session.execute(insert(LangSection), sections)
+    if terms:
+        session.execute(insert(Term), terms)
+
+
 def save_concepts(session: Session, records: list[ConceptRecord]) -> list[str]:
     """Upsert concepts by id; return "added", "updated" or "unchanged" for each record, in order."""
     for rec in records:
         if rec.id is None:
             rec.id = content_id(rec)
-    stored = load(session, (r.id for r in records if r.id is not None))
+    ids = list({r.id for r in records if r.id is not None})
+    session.flush()  # earlier ORM changes must be visible to the plain queries below
+    stored = stored_states(session, ids)
+    added: dict[str, dict[str, Any]] = {}
+    changed: dict[str, dict[str, Any]] = {}
     outcomes = []
     for rec in records:
-        cid = rec.id or content_id(rec)
-        state = record_state(rec)
-        concept = stored.get(cid)
-        if concept is None:
-            concept = Concept(id=cid)
-            fill(concept, state)
-            session.add(concept)
-            stored[cid] = concept
-            outcomes.append("added")
-        elif concept_state(concept) == state:
+        cid, state = rec.id or "", record_state(rec)
+        before = added.get(cid) or stored.get(cid)
+        if before == state:
             outcomes.append("unchanged")
+            continue
+        outcomes.append("added" if before is None else "updated")
+        if before is None or cid in added:
+            added[cid] = state  # a later line of the same batch may change a concept added by an earlier one
         else:
-            fill(concept, state)
-            outcomes.append("updated")
+            changed[cid] = stored[cid] = state
+    _insert(session, added)
+    for cid, concept in load(session, changed).items():
+        fill(concept, changed[cid])
     session.flush()
     return outcomes
 
