@@ -246,3 +246,9 @@ def test_cli_lookup_json_and_human(db: Database) -> None:
     assert "near" in human and "[-9 novembre 2022-]{+14 juin 2023+}" in human and "14 June 2023" in human
     bad = subprocess.run([*base[:-4], "--from", "de"], capture_output=True, text=True, check=False)
     assert bad.returncode == 1 and bad.stderr.startswith("Error: unsupported language")
+
+
+def test_segments_without_words_match_each_other(db: Database) -> None:
+    add_unit(db, "(…)", "(…)")
+    assert [(m.score, m.target) for m in lookup(db, "(…)").matches] == [(100, "(…)")]
+    assert [(m.score, m.band, m.differences) for m in lookup(db, "…").matches] == [(99, "near", ["punctuation"])]

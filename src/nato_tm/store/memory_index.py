@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Table, Text, bindparam, delete, insert, select
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Table, Text, bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -49,6 +49,8 @@ class TmEntry(Base):
     """What a variant was indexed as: its language, match-key sequence and posting hashes."""
 
     __tablename__ = "tm_entry"
+    # Segments without words (punctuation, placeholders only) have no postings: found by length 0.
+    __table_args__ = (Index("ix_tm_entry_lang_ntok", "lang", "ntok"),)
 
     variant_id: Mapped[int] = mapped_column(
         ForeignKey("variant.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
@@ -253,9 +255,9 @@ def _plan(positions: list[tuple[int, int]], n: int, min_score: int) -> tuple[flo
 def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int) -> dict[int, Profile]:
     """Variants that may score >= min_score against ``keys`` (complete from GUARANTEED up), with their keys."""
     n = len(keys)
-    if n == 0:
-        return {}
     lang = primary_lang(lang)
+    if n == 0:
+        return _wordless(session, lang)
     mult = Counter(token_hash(lang, k) for k in keys)
     dfs = _dfs(session, mult)
     # One entry per key position, rarest first: the prefix-filtering order.
@@ -289,6 +291,12 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
     alive = [v for v, b in bound.items() if b >= t - 1e-9]
     alive.sort(key=lambda v: (-bound[v], -counts[v], v))
     return profiles(session, alive[:MAX_CANDIDATES])
+
+
+def _wordless(session: Session, lang: str) -> dict[int, Profile]:
+    """Candidates for a query without words: the segments without words, oldest first."""
+    stmt = select(TmEntry.variant_id).where(TmEntry.lang == lang, TmEntry.ntok == 0)
+    return profiles(session, list(session.scalars(stmt.order_by(TmEntry.variant_id).limit(MAX_CANDIDATES))))
 
 
 def _postings(session: Session, hashes: set[int], lo: int, hi: int) -> list[tuple[int, int, int]]:

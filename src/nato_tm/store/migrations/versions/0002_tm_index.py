@@ -46,11 +46,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('tm_entry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tm_entry_unit_id'), ['unit_id'], unique=False)
+        batch_op.create_index('ix_tm_entry_lang_ntok', ['lang', 'ntok'], unique=False)
 
 
 def downgrade() -> None:
     """Revert this revision."""
     with op.batch_alter_table('tm_entry', schema=None) as batch_op:
+        batch_op.drop_index('ix_tm_entry_lang_ntok')
         batch_op.drop_index(batch_op.f('ix_tm_entry_unit_id'))
     op.drop_table('tm_entry')
     op.drop_table('tm_vocab')
