@@ -121,6 +121,9 @@ def test_format_names_and_extensions() -> None:
 
 def test_sniff_takes_only_the_omegat_shape() -> None:
     assert glossary.sniff(OMEGAT.read_bytes())
+    assert glossary.sniff("Comité militaire\tMilitary Committee\n".encode())  # one line is enough
+    assert detect(b"EMI\tIMS\tsigle\n", "nato.tsv").name == "glossary"  # not the memory TSV
+    assert detect(b"en\tfr\nIMS\tEMI\n", "nato.tsv").name == "tsv"
     assert not glossary.sniff(b"en\tfr\tset\nFood: Where European inflation slipped up\tL'inflation\tnews\n")
     assert not glossary.sniff(b"fr\ten\nComit\xc3\xa9 militaire\tMilitary Committee\n")
     assert not glossary.sniff(CSV.read_bytes())

@@ -1,7 +1,8 @@
 """Glossaries: OmegaT's tab-separated three columns, and CSV with a header naming the languages.
 
-OmegaT shape (``.txt``, ``.utf8``, ``.tab`` or ``.tsv``; UTF-8): ``source term<TAB>target term[<TAB>comment]``,
-lines starting with ``#`` are comments; the languages come from ReadOptions (``--src``/``--tgt``).
+OmegaT shape (``.txt``, ``.utf8``; ``.tab`` or ``.tsv`` only when sniffing sees the shape; UTF-8):
+``source term<TAB>target term[<TAB>comment]``, lines starting with ``#`` are comments; the languages
+come from ReadOptions (``--src``/``--tgt``).
 
 CSV shape (``.csv``, comma-separated, RFC 4180 quoting, UTF-8): a header row whose columns are
 language tags (``fr``, ``en``, ``fr-CA``...) and optionally ``definition_fr``, ``definition_en``,
@@ -54,7 +55,10 @@ def _check_lang(tag: str, name: str) -> str:
 
 def _decode(data: bytes, name: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:  # an odd byte count or a lone surrogate
+            raise FormatError(f"not valid UTF-16 ({exc.reason} at byte {exc.start})", file=name) from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -152,7 +156,10 @@ def sniff(head: bytes) -> bool:
         if exc.start < len(head) - 4:  # not just a character cut at the end of the head
             return False
         text = head[: exc.start].decode("utf-8-sig")
-    lines = [ln for ln in text.splitlines()[:-1] if ln.strip() and not ln.startswith("#")]
+    whole = text.splitlines()
+    if not text.endswith("\n"):
+        whole = whole[:-1]  # the head may end inside a line
+    lines = [ln for ln in whole if ln.strip() and not ln.startswith("#")]
     if not lines or text.lstrip().startswith("<"):
         return False
     rows = [ln.split("\t") for ln in lines]
@@ -200,7 +207,7 @@ def write_omegat(records: Iterable[ConceptRecord], stream: IO[bytes], src: str =
 FORMAT = Format(
     name="glossary",
     kind="terms",
-    extensions=("csv", "txt", "utf8", "tab"),
+    extensions=("csv", "txt", "utf8"),  # .tab and .tsv go to the memory TSV unless sniff sees OmegaT's shape
     sniff=sniff,
     read=read,
     aliases=("csv", "omegat"),
