@@ -1,19 +1,22 @@
 """Recognise term-base terms in a segment: an Aho-Corasick automaton over the pipeline's stem keys.
 
 The automaton is built once per term-base state and cached per process; every request first
-reads a cheap change marker (term count, highest term id, concept count, latest concept update),
-so a term added by another process is seen on the next request.
+reads a cheap change marker (term count and highest term id; the concepts' latest update at most
+once a second), so a term added or removed by another process is seen on the next request.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import ahocorasick
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
 from nato_tm.errors import InvalidInput, StoreUnavailable
@@ -26,6 +29,8 @@ SEP = "\x1f"  # between stem keys: a key matches on token boundaries only
 _STATUS_RANK = {"preferred": 0, "admitted": 1, "deprecated": 2, "superseded": 3}
 APPROVED = ("preferred", "admitted")
 MAX_TEXT = 100_000
+MAX_CACHED = 4  # term bases (database URLs) kept in memory per process
+FULL_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,35 +131,52 @@ class TermIndex:
 
 
 class _IndexCache:
-    """One TermIndex per database URL, rebuilt when the change marker moves."""
+    """One TermIndex per database URL, rebuilt when the change marker moves.
+
+    Every call compares the term count and highest term id (additions, deletions, and concept
+    updates, which replace a concept's terms); the concept table's latest update, which needs a
+    scan, is compared at most once every FULL_CHECK_SECONDS.
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.indexes: dict[str, TermIndex] = {}
+        self.indexes: dict[str, tuple[TermIndex, Marker, float]] = {}
 
     def get(self, db: Database) -> TermIndex:
-        # A bare connection, not an ORM session: this runs on every request.
         try:
-            with db.engine.connect() as conn:
-                marker = change_marker(conn)
-                cached = self.indexes.get(db.url)
-                if cached is not None and cached.marker == marker:
-                    return cached
-                rows = term_rows(conn)
+            with db.engine.connect() as conn:  # a bare connection, not an ORM session: this runs per request
+                return self._current(db.url, conn)
         except OperationalError as exc:
             raise StoreUnavailable(f"database unavailable: {exc.orig}") from exc
-        index = TermIndex(marker, rows)
+
+    def _current(self, url: str, conn: Connection) -> TermIndex:
+        quick = change_marker(conn, with_concepts=False)
+        cached = self.indexes.get(url)
+        now = time.monotonic()
+        if cached is not None and cached[1] == quick:
+            if now - cached[2] < FULL_CHECK_SECONDS:
+                return cached[0]
+            if change_marker(conn) == cached[0].marker:
+                self.indexes[url] = (cached[0], quick, now)
+                return cached[0]
+        marker = change_marker(conn)
+        index = TermIndex(marker, term_rows(conn))
         with self.lock:
-            self.indexes[db.url] = index
+            self.indexes.pop(url, None)
+            while len(self.indexes) >= MAX_CACHED:  # tests open many stores; keep the newest few
+                self.indexes.pop(next(iter(self.indexes)))
+            self.indexes[url] = (index, quick, now)
         return index
 
 
-_CACHE = _IndexCache()
+@functools.cache
+def _cache() -> _IndexCache:
+    return _IndexCache()
 
 
 def term_index(db: Database) -> TermIndex:
     """The current term base in memory (cached; validated against the change marker on every call)."""
-    return _CACHE.get(db)
+    return _cache().get(db)
 
 
 def check_lang(lang: str, param: str = "lang") -> str:

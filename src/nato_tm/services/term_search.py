@@ -9,6 +9,7 @@ recognition in running text, by contrast, respects each term's case rule.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -146,12 +147,13 @@ def _initials_table(index: TermIndex) -> dict[tuple[str, str], list[int]]:
     return table_
 
 
-def _fuzzy_keys(index: TermIndex, lang: str) -> tuple[list[str], list[int]]:
+def _fuzzy_keys(index: TermIndex, lang: str) -> tuple[list[str], list[int], list[int]]:
+    """The language's term keys sorted by length, with their term ids and lengths (built once per index)."""
     memo_key = f"fuzzy:{lang}"
     if memo_key not in index.memo:
-        rows = [r for r in index.rows if r.lang == lang and r.key_base]
-        index.memo[memo_key] = ([r.key_base for r in rows], [r.id for r in rows])
-    keys: tuple[list[str], list[int]] = index.memo[memo_key]
+        rows = sorted((r for r in index.rows if r.lang == lang and r.key_base), key=lambda r: len(r.key_base))
+        index.memo[memo_key] = ([r.key_base for r in rows], [r.id for r in rows], [len(r.key_base) for r in rows])
+    keys: tuple[list[str], list[int], list[int]] = index.memo[memo_key]
     return keys
 
 
@@ -206,10 +208,15 @@ def _fuzzy(index: TermIndex, found: _Found, query: str, langs: tuple[str, ...], 
         key = match_key(query, lang)
         if len(key) < 4:
             continue
-        keys, ids = _fuzzy_keys(index, lang)
+        keys, ids, lengths = _fuzzy_keys(index, lang)
         cutoff = 85 if len(key) >= 8 else 90
-        for _text, score, pos in process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=cutoff, limit=limit * 3):
-            found.add("fuzzy", index.by_id[ids[pos]], _BASE["fuzzy"] * score / 100)
+        # ratio = 2·matches / (len a + len b): keys much shorter or longer cannot reach the cutoff.
+        low = bisect.bisect_left(lengths, len(key) * cutoff / (200 - cutoff))
+        high = bisect.bisect_right(lengths, len(key) * (200 - cutoff) / cutoff)
+        for _text, score, pos in process.extract(
+            key, keys[low:high], scorer=fuzz.ratio, score_cutoff=cutoff, limit=limit * 3
+        ):
+            found.add("fuzzy", index.by_id[ids[low + pos]], _BASE["fuzzy"] * score / 100)
 
 
 def _view(t: Term) -> TermView:
@@ -285,8 +292,10 @@ def search_terms(
         _exact_stem_prefix(s, found, query, langs, limit)
         _acronyms(s, index, found, query, langs)
         _fuzzy(index, found, query, langs, limit)
-        concepts = concepts_by_ids(s, found.best)
         ranked = sorted(found.best.values(), key=lambda c: (c.rank, -c.score, c.concept_id))
+        if not subject:  # only a subject filter needs to see concepts beyond the limit
+            ranked = ranked[:limit]
+        concepts = concepts_by_ids(s, (c.concept_id for c in ranked))
         results = [
             _result(concepts[c.concept_id], c, target)
             for c in ranked

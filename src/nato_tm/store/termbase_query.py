@@ -34,18 +34,23 @@ class TermRow:
 Marker = tuple[Any, ...]
 
 
-def change_marker(conn: Connection | Session) -> Marker:
-    """A cheap value that changes whenever terms are added, removed or their concept is updated."""
-    row = conn.execute(
-        select(
-            select(func.count(Term.id)).scalar_subquery(),
-            select(func.max(Term.id)).scalar_subquery(),
-            select(func.count(Concept.id)).scalar_subquery(),
+def change_marker(conn: Connection | Session, *, with_concepts: bool = True) -> Marker:
+    """A cheap value that changes when terms are added, removed or replaced (and, optionally, concepts updated).
+
+    count(*) and max(id) are answered from an index (SQLite: without a scan); the latest
+    concept update needs a scan of the concept table, so callers may ask for it less often.
+    """
+    parts: list[Any] = [
+        select(func.count()).select_from(Term).scalar_subquery(),
+        select(func.max(Term.id)).scalar_subquery(),
+    ]
+    if with_concepts:
+        parts += [
+            select(func.count()).select_from(Concept).scalar_subquery(),
             select(func.max(Concept.updated_at)).scalar_subquery(),
-        )
-    ).one()
-    updated = row[3]
-    return (row[0], row[1], row[2], updated.isoformat() if isinstance(updated, datetime) else updated)
+        ]
+    row = conn.execute(select(*parts)).one()
+    return tuple(v.isoformat() if isinstance(v, datetime) else v for v in row)
 
 
 def term_rows(conn: Connection | Session) -> list[TermRow]:
