@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -313,3 +314,34 @@ def test_copy_of_validator_input_is_not_needed_for_reading(tmp_path: Path) -> No
     shutil.copy(src, tmp_path / "iate.tbx")
     assert validate(tmp_path / "iate.tbx").returncode == 1
     assert read(tmp_path / "iate.tbx")[0].id == "fx-iate-1"
+
+
+OMEGAT_JAR = Path("/usr/share/omegat/OmegaT.jar")
+
+
+@pytest.mark.slow
+def test_omegat_reads_the_tbx2_export(db: Database, tmp_path: Path) -> None:
+    """OmegaT's own TBX glossary reader (Debian's OmegaT, Java) loads the v2 export."""
+    if not OMEGAT_JAR.exists() or not shutil.which("javac"):
+        pytest.skip("OmegaT (/usr/share/omegat) or a JDK is not installed")
+    with zipfile.ZipFile(OMEGAT_JAR) as jar:
+        manifest = jar.read("META-INF/MANIFEST.MF").decode().replace("\r\n ", "").replace("\n ", "")
+    libs = next(line for line in manifest.splitlines() if line.startswith("Class-Path:")).split()[1:]
+    classpath = ":".join([str(OMEGAT_JAR), *libs, str(tmp_path)])
+    shutil.copy(DATA / "OmegatReadTbx.java", tmp_path)
+    subprocess.run(["javac", "-cp", classpath, "-d", str(tmp_path), str(tmp_path / "OmegatReadTbx.java")], check=True)
+    (tmp_path / "export.tbx").write_bytes(export(db, export_tbx2))
+    (tmp_path / "project").mkdir()
+    proc = subprocess.run(
+        ["java", "-cp", classpath, "OmegatReadTbx", str(tmp_path / "export.tbx"), str(tmp_path / "project")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert int(lines[0].removeprefix("entries: ")) == len(lines) - 1 > 300
+    assert {"EMI\tIMS", "Comité militaire\tMilitary Committee", "sécurité coopérative\tcooperative security"} <= set(
+        lines
+    )
