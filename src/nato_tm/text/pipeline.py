@@ -50,6 +50,9 @@ ELISIONS = frozenset(
     ]
 )
 _LIGATURES = {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"}
+# Every mapped character maps to exactly one character, so str.translate keeps offsets.
+_TRANSLATE = str.maketrans(_CHAR_MAP)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,\u00a0\u202f ]\d+)*(?:[.,]\d+)?%?$")
 _WORD = re.compile(r"\w", re.UNICODE)
 _FR_GROUP = re.compile(r"^\d{3}(?:[.,]\d+)?$")
@@ -78,8 +81,7 @@ def _piece(run: str) -> str:
     return "".join(_CHAR_MAP.get(c, c) for c in out if c not in _DROP)
 
 
-def canonical_map(text: str) -> tuple[str, list[int], list[int]]:
-    """Return the canonical text and, for each of its characters, where its source starts and ends in ``text``."""
+def _canonical_map_general(text: str) -> tuple[str, list[int], list[int]]:
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -97,6 +99,28 @@ def canonical_map(text: str) -> tuple[str, list[int], list[int]]:
     return "".join(out), starts, ends
 
 
+def _one_to_one(text: str) -> bool:
+    """Whether every character is its own piece and NFC leaves it alone (then the map is per character).
+
+    True for ASCII; otherwise the text must be NFC (so no character changes under NFC on its own)
+    and hold no combining mark (so every piece is one character) and nothing dropped.
+    """
+    if text.isascii():
+        return True
+    if not unicodedata.is_normalized("NFC", text):
+        return False
+    return not any(c in _DROP or unicodedata.combining(c) for c in _NON_ASCII.findall(text))
+
+
+def canonical_map(text: str) -> tuple[str, list[int], list[int]]:
+    """Return the canonical text and, for each of its characters, where its source starts and ends in ``text``."""
+    # Fast path, identical output (tests/test_pipeline_fast.py): most segments need no per-character work.
+    if _one_to_one(text):
+        n = len(text)
+        return text.translate(_TRANSLATE), list(range(n)), list(range(1, n + 1))
+    return _canonical_map_general(text)
+
+
 def canonical(text: str) -> str:
     """NFC with canonical apostrophes, quotes and spaces; case and accents are kept."""
     return canonical_map(text)[0]
@@ -107,11 +131,17 @@ def fold_case(text: str) -> str:
     return text.casefold()
 
 
-def fold_accents(text: str) -> str:
-    """Remove diacritics and expand ligatures (sécurité -> securite, œuvre -> oeuvre)."""
+def _fold_accents_general(text: str) -> str:
     text = "".join(_LIGATURES.get(c, c) for c in text)
     decomposed = unicodedata.normalize("NFD", text)
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+@lru_cache(maxsize=200_000)
+def fold_accents(text: str) -> str:
+    """Remove diacritics and expand ligatures (sécurité -> securite, œuvre -> oeuvre)."""
+    # ASCII has no ligature and no mark; cached because tokens repeat (a vocabulary is small).
+    return text if text.isascii() else _fold_accents_general(text)
 
 
 @lru_cache(maxsize=4)

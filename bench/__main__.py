@@ -1,0 +1,38 @@
+"""Run one benchmark suite: python -m bench SUITE [OPTIONS] (also `nato-tm bench SUITE [OPTIONS]`).
+
+Suites: build (TMX files of N units), imports (nato-tm import: time, RSS, concurrent lookups),
+lookup (latency and recall against brute force), terms (term recognition speed),
+http (gunicorn, 2 workers, wrk). `python -m bench SUITE --help` tells each one's options.
+Nothing here is imported by the service; the results and the commands are in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+SUITES = {
+    "build": "bench.build",
+    "imports": "bench.imports",
+    "lookup": "bench.lookup",
+    "terms": "bench.terms",
+    "http": "bench.http",
+}
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in SUITES:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2 if len(sys.argv) > 1 and sys.argv[1] not in ("-h", "--help") else 0)
+    suite, rest = sys.argv[1], sys.argv[2:]
+    try:
+        module = importlib.import_module(SUITES[suite])
+    except ModuleNotFoundError as exc:
+        sys.exit(f"suite {suite!r} is not available: {exc}")
+    # Every suite parses sys.argv itself (argparse), as when run as python -m bench.<suite>.
+    sys.argv = [f"python -m bench {suite}", *rest]
+    module.main()
+
+
+if __name__ == "__main__":
+    main()

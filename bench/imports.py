@@ -1,0 +1,190 @@
+"""Import benchmark: `nato-tm import` of an N-unit TMX file, wall/CPU time, peak RSS, concurrent lookups.
+
+    python -m bench imports --n 100000 [--db URL] [--lookups] [--profile] [--timeout 3600]
+
+The import runs as a child process (the real command a user types); its peak RSS and CPU time come
+from wait4(), and its RSS is also sampled every second to show whether it grows with the file.
+With --lookups, a thread in this process runs lookups against the same database all through the
+import and counts the failures (the import holds one write transaction for its whole length).
+With --profile, py-spy samples the import (20 Hz, so it costs little) and the top frames are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.build import WORK, corpus, write_tmx
+from nato_tm.store.db import Database
+
+
+@dataclass
+class ImportRun:
+    n: int
+    wall: float = 0.0
+    cpu: float = 0.0
+    peak_rss_mb: float = 0.0
+    rss_curve: list[tuple[float, float]] = field(default_factory=list)
+    returncode: int = 0
+    timed_out: bool = False
+    lookups: list[float] = field(default_factory=list)
+    lookup_errors: Counter[str] = field(default_factory=Counter)
+
+
+def nato_tm() -> str:
+    exe = shutil.which("nato-tm", path=str(Path(sys.executable).parent)) or shutil.which("nato-tm")
+    if not exe:
+        sys.exit("nato-tm is not installed in this environment")
+    return exe
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def lookup_loop(url: str, queries: list[str], stop: threading.Event, run: ImportRun) -> None:
+    from nato_tm.services.tm_lookup import lookup
+
+    db = Database(url)
+    i = 0
+    while not stop.is_set():
+        q = queries[i % len(queries)]
+        i += 1
+        t0 = time.perf_counter()
+        try:
+            lookup(db, q, "fr", "en", limit=5)
+            run.lookups.append((time.perf_counter() - t0) * 1000)
+        except Exception as exc:  # every failure is counted and reported, not raised
+            run.lookup_errors[type(exc).__name__] += 1
+        stop.wait(0.05)
+    db.dispose()
+
+
+def run_import(n: int, url: str, *, lookups: bool, profile: Path | None, timeout: float) -> ImportRun:
+    path = write_tmx(n)
+    cmd = [nato_tm(), "--db", url, "import", str(path)]
+    if profile:
+        spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+        cmd = [spy, "record", "-r", "20", "-f", "raw", "-o", str(profile), "--", *cmd]
+    run = ImportRun(n)
+    stop = threading.Event()
+    thread = None
+    if lookups:
+        qs = corpus(10_000).held_out
+        thread = threading.Thread(target=lookup_loop, args=(url, random.Random(2).sample(qs, 200), stop, run))
+        thread.start()
+    t0 = time.perf_counter()
+    log = (WORK / f"import-{n}.log").open("w+b")
+    child = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    while True:
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            break
+        run.rss_curve.append((time.perf_counter() - t0, max(rss_mb(child.pid), _child_rss(child.pid))))
+        if time.perf_counter() - t0 > timeout and not run.timed_out:
+            run.timed_out = True
+            child.send_signal(signal.SIGINT if profile else signal.SIGTERM)
+        time.sleep(1)
+    run.wall = time.perf_counter() - t0
+    stop.set()
+    if thread:
+        thread.join()
+    run.cpu = usage.ru_utime + usage.ru_stime
+    run.peak_rss_mb = usage.ru_maxrss / 1024
+    run.returncode = os.waitstatus_to_exitcode(status)
+    log.seek(0)
+    print(log.read().decode(errors="replace").strip()[-500:], file=sys.stderr)
+    log.close()
+    return run
+
+
+def _child_rss(pid: int) -> float:
+    # Under py-spy the import is the profiler's child.
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    return max((rss_mb(int(k)) for k in kids), default=0.0)
+
+
+def top_frames(profile: Path, count: int = 15) -> list[tuple[str, float]]:
+    """Share of samples per function (inclusive) in a py-spy raw (collapsed stacks) file."""
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in profile.read_text().splitlines():
+        stack, _, num = line.rpartition(" ")
+        samples = int(num)
+        total += samples
+        for frame in set(stack.split(";")):
+            name = frame.split(" (")[0]
+            if "nato_tm" in frame or "sacremoses" in frame or "sqlalchemy" in frame:
+                inclusive[f"{name} ({frame.split('(')[-1].split(':')[0].rsplit('/', 2)[-1]}"] += samples
+    return [(name, 100 * s / total) for name, s in inclusive.most_common(count)]
+
+
+def fresh_store(url: str | None, n: int) -> str:
+    """A new store (schema and shipped term base) for this run; SQLite under WORK unless --db is given."""
+    if url is None:
+        path = WORK / f"import-{n}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    subprocess.run([nato_tm(), "--db", url, "init"], check=True, stdout=subprocess.DEVNULL)
+    return url
+
+
+def report(run: ImportRun) -> None:
+    rate = run.n / run.wall if run.wall else 0
+    per_unit = 1000 * run.cpu / run.n
+    print(f"| {run.n} | {run.wall:.0f} | {run.cpu:.0f} | {per_unit:.2f} | {rate:.0f} | {run.peak_rss_mb:.0f} |")
+    if run.timed_out:
+        print(f"(stopped after {run.wall:.0f} s: timeout)")
+    if run.lookups or run.lookup_errors:
+        lat = sorted(run.lookups)
+        p95 = lat[int(0.95 * (len(lat) - 1))] if lat else 0
+        print(
+            f"concurrent lookups: {len(lat)} ok, errors {dict(run.lookup_errors) or 0}, "
+            f"p50 {statistics.median(lat) if lat else 0:.1f} ms, p95 {p95:.1f} ms"
+        )
+    curve = run.rss_curve[:: max(1, len(run.rss_curve) // 8)]
+    print("RSS (s, MB): " + ", ".join(f"({t:.0f}, {m:.0f})" for t, m in curve))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench imports", description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, action="append", help="units (repeatable; default 10k and 100k)")
+    parser.add_argument("--db", default=None, help="database URL (default: a new SQLite file per run)")
+    parser.add_argument("--lookups", action="store_true", help="run lookups against the store during the import")
+    parser.add_argument("--profile", action="store_true", help="sample the import with py-spy")
+    parser.add_argument("--timeout", type=float, default=3600, help="stop an import after this many seconds")
+    args = parser.parse_args(argv)
+    print("| N | wall s | CPU s | CPU ms/unit | units/s (wall) | peak RSS MB |\n|---|---|---|---|---|---|")
+    for n in args.n or [10_000, 100_000]:
+        url = fresh_store(args.db, n)
+        prof = WORK / f"import-{n}.pyspy.txt" if args.profile else None
+        run = run_import(n, url, lookups=args.lookups, profile=prof, timeout=args.timeout)
+        report(run)
+        if prof and prof.exists():
+            for name, share in top_frames(prof):
+                print(f"    {share:5.1f}%  {name}")
+
+
+if __name__ == "__main__":
+    main()
