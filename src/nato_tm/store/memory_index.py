@@ -205,9 +205,9 @@ def rebuild_index(session: Session, batch: int = 2000) -> int:
 
 
 # Postings a lookup may read beyond the guaranteed prefix, to sharpen the overlap counts.
-EXTEND_BUDGET = 5_000
+EXTEND_BUDGET = 3_000
 # Reading this many postings is the most a lookup spends to widen the search below GUARANTEED.
-WIDEN_BUDGET = 5_000
+WIDEN_BUDGET = 3_000
 GUARANTEED = 75  # from this score up, candidates() misses nothing (prefix filtering)
 MAX_CANDIDATES = 400
 
@@ -216,15 +216,6 @@ MAX_CANDIDATES = 400
 def _dfs_stmt() -> Any:
     # Built once per process: only the statement is kept, never data, so nothing can go stale.
     return select(TmVocab.token_hash, TmVocab.df).where(TmVocab.token_hash.in_(bindparam("hs", expanding=True)))
-
-
-@cache
-def _postings_stmt() -> Any:
-    return select(TmPosting.token_hash, TmPosting.variant_id, TmPosting.ntok).where(
-        TmPosting.token_hash.in_(bindparam("hs", expanding=True)),
-        TmPosting.ntok >= bindparam("lo"),
-        TmPosting.ntok <= bindparam("hi"),
-    )
 
 
 @cache
@@ -267,24 +258,19 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
     prefix = {h for _, h in positions[:k]}
     counts: dict[int, int] = {}
     ntoks: dict[int, int] = {}
-    for h, vid, ntok in _postings(session, prefix, lo, hi):
-        counts[vid] = counts.get(vid, 0) + mult[h]
+    weight = max(mult[h] for h in prefix)  # a count of distinct keys times this bounds the overlap
+    for vid, ntok, c in _overlaps(session, prefix, lo, hi):
+        counts[vid] = c * weight
         ntoks[vid] = ntok
     seen = k
-    extra: set[int] = set()
-    spent = 0
-    for df, h in positions[k:]:
-        if h in prefix or h in extra:
-            seen += 1
-            continue
-        if spent + df > EXTEND_BUDGET:
-            break
-        extra.add(h)
-        spent += df
-        seen += 1
-    for h, vid, _ in _postings(session, extra, lo, hi):
-        if vid in counts:
-            counts[vid] += mult[h]
+    if len(counts) > MAX_CANDIDATES:
+        # Too many to score: read a few more rare keys so that the bound below prunes harder.
+        extra, seen = _extension(positions, k, prefix)
+        if extra:
+            weight = max(mult[h] for h in extra)
+            for vid, _, c in _overlaps(session, extra, lo, hi):
+                if vid in counts:
+                    counts[vid] += c * weight
     # A candidate can at best share every key it has not been checked against: its similarity
     # is at most that overlap over the longer length. Keep those that can reach t, best bound first.
     bound = {v: min(c + n - seen, ntoks[v], n) / max(n, ntoks[v]) for v, c in counts.items()}
@@ -299,21 +285,36 @@ def _wordless(session: Session, lang: str) -> dict[int, Profile]:
     return profiles(session, list(session.scalars(stmt.order_by(TmEntry.variant_id).limit(MAX_CANDIDATES))))
 
 
-def _postings(session: Session, hashes: set[int], lo: int, hi: int) -> list[tuple[int, int, int]]:
-    """(token_hash, variant_id, ntok) of the postings of ``hashes`` with ntok in [lo, hi]."""
+def _extension(positions: list[tuple[int, int]], k: int, prefix: set[int]) -> tuple[set[int], int]:
+    """Keys after the prefix worth reading (within EXTEND_BUDGET postings), and the positions then checked."""
+    extra: set[int] = set()
+    seen, spent = k, 0
+    for df, h in positions[k:]:
+        if h not in prefix and h not in extra:
+            if spent + df > EXTEND_BUDGET:
+                break
+            extra.add(h)
+            spent += df
+        seen += 1
+    return extra, seen
+
+
+def _overlaps(session: Session, hashes: set[int], lo: int, hi: int) -> list[tuple[int, int, int]]:
+    """(variant_id, ntok, how many of ``hashes`` it is posted under) for variants with ntok in [lo, hi]."""
     if not hashes:
         return []
-    # The hot path of every lookup: straight through the driver's cursor, one tuple a row.
+    # The hot path of every lookup: counted by the database, read straight through the driver's cursor.
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (
-        "SELECT token_hash, variant_id, ntok FROM tm_posting"
+        "SELECT variant_id, ntok, COUNT(*) FROM tm_posting"
         f" WHERE token_hash IN ({', '.join([mark] * len(hashes))}) AND ntok >= {mark} AND ntok <= {mark}"
+        " GROUP BY variant_id, ntok"
     )
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql, [*sorted(hashes), lo, hi])
-        return [(int(h), int(v), int(n)) for h, v, n in cursor.fetchall()]
+        return [(int(v), int(n), int(c)) for v, n, c in cursor.fetchall()]
     finally:
         cursor.close()
 
