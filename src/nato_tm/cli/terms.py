@@ -79,7 +79,11 @@ def terms_cmd(
     limit: int,
     as_json: bool,
 ) -> None:
-    """Search the term base (exact, normalized, stem, acronym, prefix, fuzzy), best first."""
+    """Search the term base, best first: exact, normalized, stem, acronym, prefix, fuzzy matches.
+
+    Search ignores case (emi finds EMI and shows that EMI is case-sensitive); recognize and
+    check, which read running text, respect each term's case rule.
+    """
     doc = search_terms(
         state().db, query, src=src, tgt=tgt, subject=subject, status=status, term_type=term_type, limit=limit
     )
@@ -105,7 +109,11 @@ def _print_recognize(doc: RecognizeDocument) -> None:
 @db_option
 @json_option
 def recognize_cmd(text: str, lang: str, as_json: bool) -> None:
-    """List the term-base terms in TEXT (use - to read it from standard input)."""
+    """List the term-base terms in TEXT (- reads standard input), with offsets and equivalents.
+
+    Inflection, elision, apostrophe style, NBSP and line breaks are tolerated; case-sensitive
+    terms (acronyms such as EMI) match only as written.
+    """
     if text == "-":
         text = sys.stdin.read()
     emit(recognize(state().db, text, lang), as_json, _print_recognize)

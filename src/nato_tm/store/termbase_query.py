@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, select, text
+from sqlalchemy import ColumnElement, Connection, TextClause, func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from nato_tm.store.termbase import Concept, Term
@@ -34,22 +35,24 @@ class TermRow:
 Marker = tuple[Any, ...]
 
 
+@functools.cache
+def _marker_sql(with_concepts: bool) -> TextClause:
+    # Plain SQL, built once: this runs on every recognition request, and building and caching
+    # an expression each time costs more than the query itself.
+    term, concept = Term.__tablename__, Concept.__tablename__
+    parts = [f"(SELECT count(*) FROM {term})", f"(SELECT max(id) FROM {term})"]
+    if with_concepts:
+        parts += [f"(SELECT count(*) FROM {concept})", f"(SELECT max(updated_at) FROM {concept})"]
+    return text("SELECT " + ", ".join(parts))
+
+
 def change_marker(conn: Connection | Session, *, with_concepts: bool = True) -> Marker:
     """A cheap value that changes when terms are added, removed or replaced (and, optionally, concepts updated).
 
     count(*) and max(id) are answered from an index (SQLite: without a scan); the latest
     concept update needs a scan of the concept table, so callers may ask for it less often.
     """
-    parts: list[Any] = [
-        select(func.count()).select_from(Term).scalar_subquery(),
-        select(func.max(Term.id)).scalar_subquery(),
-    ]
-    if with_concepts:
-        parts += [
-            select(func.count()).select_from(Concept).scalar_subquery(),
-            select(func.max(Concept.updated_at)).scalar_subquery(),
-        ]
-    row = conn.execute(select(*parts)).one()
+    row = conn.execute(_marker_sql(with_concepts)).one()
     return tuple(v.isoformat() if isinstance(v, datetime) else v for v in row)
 
 
