@@ -106,7 +106,8 @@ def _lang(elem: Any) -> str | None:
 
 
 def _local(elem: Any) -> str:
-    return etree.QName(elem).localname if isinstance(elem.tag, str) else ""
+    tag = elem.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""  # comments and PIs have no name
 
 
 def _children(elem: Any, name: str) -> list[Any]:
@@ -274,6 +275,7 @@ def read(stream: IO[bytes], name: str, options: ReadOptions) -> Iterator[Record]
     stream.seek(0)
     source: Any = _Prefixed(_bom(head), stream)
     header_srclang: str | None = None
+    origin = options.origin or PurePath(name).name
     depth = 0
     for event, elem in xmlsafe.iterparse(source, name, record_depth=3):
         local = _local(elem)
@@ -288,7 +290,7 @@ def read(stream: IO[bytes], name: str, options: ReadOptions) -> Iterator[Record]
             header_srclang = _check_header(elem, name)
             _drop(elem)
         elif local == "tu" and depth == 2:
-            yield _tu_record(elem, header_srclang or ALL, options.origin or PurePath(name).name, name)
+            yield _tu_record(elem, header_srclang or ALL, origin, name)
             _drop(elem)
     if header_srclang is None:
         raise FormatError("missing TMX header", file=name)
