@@ -291,7 +291,7 @@ def read(stream: IO[bytes], name: str, options: ReadOptions) -> Iterator[Record]
     """Yield one ConceptRecord per concept entry; FormatError (file, line) on a bad file."""
     reader = _Reader(name)
     try:
-        yield from _entries(reader, iterparse(stream, name))
+        yield from _entries(reader, iterparse(stream, name, record_depth=4))
     except FormatError as exc:
         if "encoding" not in exc.message:
             raise

@@ -108,7 +108,7 @@ def verify_token(db: Database, token: str) -> Principal | None:
     if not token:
         return None
     digest = hash_token(token)
-    with db.session() as s:
+    with db.session(write=True) as s:  # it records last_used_at: take SQLite's write lock first
         row = s.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
         if row is None or row.revoked or not hmac.compare_digest(row.token_hash, digest):
             return None

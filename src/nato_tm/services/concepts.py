@@ -140,7 +140,7 @@ def create_concept(db: Database, rec: ConceptRecord) -> ConceptDoc:
     """Store a new concept (an id is derived from its terms when it has none); Conflict if the id exists."""
     check_record(rec)
     cid = rec.id or content_id(rec)
-    with db.session() as session:
+    with db.session(write=True) as session:
         if session.get(Concept, cid) is not None:
             raise Conflict(f"concept {cid!r} already exists", param="id")
         concept = Concept(id=cid)
@@ -155,7 +155,7 @@ def update_concept(db: Database, cid: str, rec: ConceptRecord) -> ConceptDoc:
     if rec.id not in (None, cid):
         raise InvalidInput(f"the record's id {rec.id!r} is not {cid!r}", param="id")
     check_record(rec)
-    with db.session() as session:
+    with db.session(write=True) as session:
         concept = _load(session, cid)
         fill(concept, record_state(rec))
         session.flush()
@@ -165,7 +165,7 @@ def update_concept(db: Database, cid: str, rec: ConceptRecord) -> ConceptDoc:
 
 def delete_concept(db: Database, cid: str) -> None:
     """Delete a concept with its sections and terms; NotFound if it does not exist."""
-    with db.session() as session:
+    with db.session(write=True) as session:
         session.delete(_load(session, cid))
 
 
@@ -173,7 +173,7 @@ def add_term(db: Database, cid: str, term: TermRecord) -> TermDoc:
     """Add a term to a concept (its language section is created if needed); Conflict on a duplicate."""
     check_term(term)
     lang = primary_lang(term.lang_tag)
-    with db.session() as session:
+    with db.session(write=True) as session:
         concept = _load(session, cid)
         if any(t.lang == lang and t.text == term.text for t in concept.terms):
             raise Conflict(f"concept {cid!r} already has the {lang} term {term.text!r}", param="text")
@@ -195,7 +195,7 @@ def _term(concept: Concept, term_id: int) -> Term:
 def update_term(db: Database, cid: str, term_id: int, term: TermRecord) -> TermDoc:
     """Replace every field of one term; NotFound if the concept or the term does not exist."""
     check_term(term)
-    with db.session() as session:
+    with db.session(write=True) as session:
         concept = _load(session, cid)
         old = _term(concept, term_id)
         new = term_row(term_state(term))
@@ -209,7 +209,7 @@ def update_term(db: Database, cid: str, term_id: int, term: TermRecord) -> TermD
 
 def delete_term(db: Database, cid: str, term_id: int) -> None:
     """Delete one term; a concept keeps at least one term (Conflict: delete the concept instead)."""
-    with db.session() as session:
+    with db.session(write=True) as session:
         concept = _load(session, cid)
         term = _term(concept, term_id)
         if len(concept.terms) == 1:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from nato_tm.errors import FormatError
 from nato_tm.formats.records import Skipped
 from nato_tm.formats.registry import Format, ReadOptions, Record, by_name, detect
-from nato_tm.store.db import Database
+from nato_tm.store.db import ATTEMPTS, Database
 
 BATCH = 1000
 HEAD_BYTES = 4096
@@ -89,22 +89,21 @@ def import_stream(
 ) -> ImportReport:
     """Read ``stream`` and save every record in one transaction; nothing is kept on error or dry run."""
     found = resolve_format(stream, name, fmt)
-    report = ImportReport(file=name, format=found.name, kind=found.kind, dry_run=dry_run)
     save = _saver(found.kind)
-    records = found.read(stream, name, options or ReadOptions())
-    with db.sessions() as session:
-        try:
-            for batch in _batches(records, report, skip_invalid):
-                for outcome in save(session, batch):
-                    report.count(outcome)
-            if dry_run:
-                session.rollback()
-            else:
-                session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-    return report
+    start = stream.tell() if stream.seekable() else None
+
+    def work(session: Session) -> ImportReport:
+        if start is not None:
+            stream.seek(start)
+        report = ImportReport(file=name, format=found.name, kind=found.kind, dry_run=dry_run)
+        records = found.read(stream, name, options or ReadOptions())
+        for batch in _batches(records, report, skip_invalid):
+            for outcome in save(session, batch):
+                report.count(outcome)
+        return report
+
+    # One transaction; a rewindable stream is read again when a concurrent writer forces a retry.
+    return db.write(work, attempts=ATTEMPTS if start is not None else 1, commit=not dry_run)
 
 
 def import_path(db: Database, path: str, **kwargs: Any) -> ImportReport:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from nato_tm.errors import InvalidInput, NotFound
 from nato_tm.formats.records import UnitRecord, VariantRecord
@@ -111,16 +111,19 @@ def add_unit(
         created_at=now,
         created_by=user,
     )
-    with db.session() as session:
+
+    def work(session: Session) -> UnitDoc:
         (outcome,) = save_units(session, [rec])
         stmt = select(Unit).where(Unit.content_hash == record_hash(rec)).options(selectinload(Unit.variants))
-        unit = session.scalars(stmt).one()
-        return unit_doc(unit, outcome)
+        return unit_doc(session.scalars(stmt).one(), outcome)
+
+    # Retried on a concurrent writer (SQLite lock, PostgreSQL unique race on the content hash).
+    return db.write(work)
 
 
 def delete_unit(db: Database, unit_id: int) -> None:
     """Delete a unit, its variants and its index entries; NotFound if there is no such unit."""
-    with db.session() as session:
+    with db.session(write=True) as session:
         unit = session.get(Unit, unit_id)
         if unit is None:
             raise NotFound(f"no translation unit {unit_id}", param="unit_id")

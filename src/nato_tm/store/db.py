@@ -1,18 +1,59 @@
-"""Engine and session factory; SQLite gets WAL, foreign keys and a busy timeout."""
+"""Engine and session factory; SQLite gets WAL, foreign keys and a busy timeout.
+
+Concurrent writers: on SQLite a write transaction starts with BEGIN IMMEDIATE, so it queues for
+the write lock (busy_timeout) instead of failing with "database is locked" when its snapshot went
+stale; ``Database.write`` also retries, with exponential backoff and jitter, the failures a
+concurrent writer can cause (SQLite busy/locked, PostgreSQL serialization failure, deadlock, a
+unique key another transaction just took). Only when the store stays busy through every attempt
+does the caller get StoreUnavailable (HTTP 503 with Retry-After).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, event, make_url
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from nato_tm.errors import InvalidInput, StoreUnavailable
+from nato_tm.errors import Conflict, InvalidInput, StoreUnavailable
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+ATTEMPTS = 8
+BASE_DELAY = 0.05  # seconds; doubled at each attempt, with jitter
+MAX_DELAY = 2.0
+LOCKED = ("database is locked", "database table is locked", "database is busy")
+RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})  # serialization failure, deadlock, lock not available
+UNIQUE_SQLSTATE = "23505"
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a database error comes from a concurrent writer, so that running the work again may succeed."""
+    if isinstance(exc, IntegrityError):  # a content-keyed row another writer inserted first
+        return _sqlstate(exc) == UNIQUE_SQLSTATE or "UNIQUE constraint failed" in str(exc.orig)
+    if isinstance(exc, OperationalError):
+        if _sqlstate(exc) in RETRY_SQLSTATES:
+            return True
+        message = str(exc.orig).lower()
+        return any(m in message for m in LOCKED)
+    return False
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt + 1``: exponential, capped, with full jitter."""
+    return float(random.uniform(0, min(MAX_DELAY, BASE_DELAY * 2**attempt)))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -58,18 +99,59 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session committed on success and rolled back on error."""
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A session committed on success and rolled back on error; ``write`` takes SQLite's write lock first."""
         with self.sessions() as session:
             try:
+                if write:
+                    self._begin_write(session)
                 yield session
                 session.commit()
             except OperationalError as exc:
                 session.rollback()
                 raise StoreUnavailable(f"database unavailable: {exc.orig}") from exc
+            except IntegrityError as exc:  # e.g. a concurrent writer took the same key first
+                session.rollback()
+                raise Conflict(f"the write clashes with what is stored: {str(exc.orig).splitlines()[0]}") from exc
             except BaseException:
                 session.rollback()
                 raise
+
+    def _begin_write(self, session: Session) -> None:
+        # A deferred SQLite transaction that reads, then writes after another writer committed, fails
+        # at once (SQLITE_BUSY_SNAPSHOT); BEGIN IMMEDIATE waits for the lock (busy_timeout) instead.
+        if self.dialect == "sqlite":
+            session.execute(text("BEGIN IMMEDIATE"))
+
+    def write(self, work: Callable[[Session], T], *, attempts: int = ATTEMPTS, commit: bool = True) -> T:
+        """Run ``work(session)`` in one write transaction, again (with backoff) while a concurrent writer is in the way.
+
+        ``work`` must be safe to run again: everything it did is rolled back before a new attempt.
+        ``commit=False`` rolls back at the end (a dry run).
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.sessions() as session:
+                    try:
+                        self._begin_write(session)
+                        result = work(session)
+                        session.commit() if commit else session.rollback()
+                        return result
+                    except BaseException:
+                        session.rollback()
+                        raise
+            except (OperationalError, IntegrityError) as exc:
+                if not transient(exc):
+                    if isinstance(exc, IntegrityError):
+                        raise
+                    raise StoreUnavailable(f"database unavailable: {exc.orig}") from exc
+                if attempt == attempts:
+                    if isinstance(exc, IntegrityError):
+                        raise Conflict("the write clashed with concurrent writes each time it was tried") from exc
+                    raise StoreUnavailable(f"the database stayed busy through {attempts} attempts: {exc.orig}") from exc
+                log.info("write attempt %d met %s; retrying", attempt, str(exc.orig).splitlines()[0])
+                time.sleep(backoff(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def check(self) -> None:
         """Connect once, so that an unreachable database is reported clearly."""
