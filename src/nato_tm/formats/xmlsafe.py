@@ -11,6 +11,7 @@ refused instead of being read as mojibake.
 from __future__ import annotations
 
 import codecs
+import html
 import io
 import re
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ MAX_DEPTH = 64
 MAX_CHILDREN = 10_000
 # Elements in one record (a subtree rooted at ``record_depth``): bounds memory per record.
 MAX_RECORD_ELEMENTS = 50_000
+MAX_NAMESPACES = 100
 ONE_BYTE = re.compile(rb"(iso-?8859-\d+|latin-?1|l1|(windows|cp)-?125\d)$", re.IGNORECASE)
 DECLARED = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 
@@ -75,6 +77,18 @@ class _EncodingCheck:
         return bool(self.declared) and self.non_ascii and not self.invalid
 
 
+def _valid_uri(uri: str) -> bool:
+    """Whether libxml2 takes ``uri`` as a namespace name without complaint (and lxml can use it)."""
+    if "{" in uri or "}" in uri:
+        return False
+    probe = parser()
+    try:
+        etree.fromstring(f'<a xmlns="{html.escape(uri, quote=True)}"/>'.encode(), probe)
+    except etree.XMLSyntaxError:
+        return False
+    return not any(e.domain_name == "NAMESPACE" and "not a valid" in e.message for e in probe.error_log)
+
+
 def _syntax_error(exc: etree.XMLSyntaxError, name: str, log: Any = None) -> FormatError:
     # iterparse may report "no element found" at 0:0; its own log holds the first, real error.
     entries = [e for e in log if e.line > 0] if log is not None else []
@@ -93,6 +107,7 @@ class _Guard:
         self.record_depth = record_depth
         self.depth = 0
         self.in_record = 0
+        self.uris: set[str] = {"http://www.w3.org/XML/1998/namespace"}  # xml:lang; cannot be a default namespace
 
     def fail(self, message: str, elem: Any) -> FormatError:
         return FormatError(message, file=self.name, line=getattr(elem, "sourceline", None))
@@ -101,8 +116,14 @@ class _Guard:
         # libxml2 only warns about an undeclared prefix and keeps "p:name" as the name, which no
         # later step can handle (lxml refuses such a tag or attribute when it is written back).
         for tag in (elem.tag, *elem.attrib):
-            if ":" in tag.rpartition("}")[2]:
-                raise self.fail(f"the namespace prefix of {tag.rpartition('}')[2]!r} is not declared", elem)
+            uri, _, local = tag[1:].rpartition("}") if tag.startswith("{") else ("", "", tag)
+            if ":" in local:
+                raise self.fail(f"the namespace prefix of {local!r} is not declared", elem)
+            if uri and uri not in self.uris:
+                # libxml2 only warns about a bad namespace URI; lxml then fails on the name later.
+                if len(self.uris) >= MAX_NAMESPACES or not _valid_uri(uri):
+                    raise self.fail(f"not a usable namespace URI: {uri[:80]!r}", elem)
+                self.uris.add(uri)
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise self.fail(f"elements nested deeper than {MAX_DEPTH}", elem)
