@@ -2,7 +2,7 @@
 
 Suites: build (TMX files of N units), imports (nato-tm import: time, RSS, concurrent lookups),
 lookup (latency and recall against brute force), terms (term recognition speed),
-http (gunicorn, 2 workers, wrk). `python -m bench SUITE --help` tells each one's options.
+http (gunicorn, 2 workers, wrk), report (the machine). `python -m bench SUITE --help` tells each one's options.
 Nothing here is imported by the service; the results and the commands are in BENCHMARKS.md.
 """
 
@@ -17,6 +17,7 @@ SUITES = {
     "lookup": "bench.lookup",
     "terms": "bench.terms",
     "http": "bench.http",
+    "report": "bench.report",
 }
 
 

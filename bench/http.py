@@ -1,0 +1,167 @@
+"""HTTP benchmark: gunicorn with 2 workers on 127.0.0.1, driven by wrk (Debian package) with a Lua script.
+
+    python -m bench http --db sqlite:////tmp/nato-bench/import-100000.sqlite3 [--duration 30] [--connections 8]
+
+The store must exist (see `python -m bench imports`). Requests are GET /api/v1/tm/lookup over the
+benchmark's queries (held-out real sentences, perturbed memory sentences, short queries), cycled in
+order. Everything is bounded: one wrk run of --duration seconds, loopback only. The rate limit is
+raised for the run (NATO_TM_RATE_LIMIT), since one client address sends every request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from bench.build import WORK, corpus
+from bench.lookup import queries
+
+LUA = r"""
+local paths = {}
+for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+local i = 0
+local statuses = {}
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i - 1) % #paths + 1])
+end
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+done = function(summary, latency, requests)
+  local out = io.open(os.getenv("BENCH_RESULT"), "w")
+  out:write(string.format(
+    '{"requests": %d, "seconds": %f, "p50": %f, "p90": %f, "p95": %f, "p99": %f, "max": %f, ' ..
+    '"connect": %d, "read": %d, "write": %d, "timeout": %d, "non2xx": %d}\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(90) / 1e3,
+    latency:percentile(95) / 1e3, latency:percentile(99) / 1e3, latency.max / 1e3,
+    summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout,
+    summary.errors.status))
+  out:close()
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_paths(path: Path, count: int) -> int:
+    qs = queries(corpus(10_000), count, random.Random(3))
+    mixed = [q for kind in qs.values() for q in kind]
+    random.Random(4).shuffle(mixed)
+    with path.open("w") as out:
+        for q in mixed:
+            params = urllib.parse.urlencode({"q": q[:500], "from": "fr", "to": "en", "limit": 5})
+            out.write(f"/api/v1/tm/lookup?{params}\n")
+    return len(mixed)
+
+
+def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    exe = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    env = {**os.environ, "NATO_TM_DATABASE_URL": url, "NATO_TM_RATE_LIMIT": "1000000 per minute"}
+    cmd = [exe, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "nato_tm.webapp:create_app()"]
+    log = (WORK / "gunicorn.log").open("ab")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/stats", timeout=5).read()
+            return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.terminate()
+    sys.exit("gunicorn did not answer within 120 s (see /tmp/nato-bench/gunicorn.log)")
+
+
+def warm(port: int, paths: Path, count: int = 40) -> None:
+    # Each worker loads its lazily imported modules on its first requests; do not time that.
+    for line in paths.read_text().splitlines()[:count]:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}{line}", timeout=60).read()
+
+
+def workers_cpu(master: int) -> float:
+    """CPU seconds used so far by the gunicorn workers (children of the master)."""
+    try:
+        kids = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return 0.0
+    total = 0
+    for pid in kids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def run_wrk(port: int, paths: Path, duration: int, connections: int, threads: int) -> dict[str, float]:
+    script = WORK / "lookup.lua"
+    script.write_text(LUA)
+    result = WORK / "wrk-result.json"
+    result.unlink(missing_ok=True)
+    env = {**os.environ, "BENCH_PATHS": str(paths), "BENCH_RESULT": str(result)}
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script)]
+    subprocess.run([*cmd, f"http://127.0.0.1:{port}"], env=env, check=True, stdout=subprocess.DEVNULL)
+    doc: dict[str, float] = json.loads(result.read_text())
+    return doc
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench http", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True, help="an existing store (database URL)")
+    parser.add_argument("--duration", type=int, default=30, help="seconds of load (bounded)")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (it shares the 2 cores)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--queries", type=int, default=300, help="queries of each kind")
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args(argv)
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+    WORK.mkdir(parents=True, exist_ok=True)
+    paths = WORK / "lookup-paths.txt"
+    count = write_paths(paths, args.queries)
+    port = free_port()
+    server = start_gunicorn(args.db, port, args.workers)
+    try:
+        warm(port, paths)
+        print(f"{count} distinct lookups, {args.connections} connections, {args.duration} s, {args.workers} workers\n")
+        # Worker CPU per request is what the load of other processes cannot inflate: 2 idle cores
+        # serve at most 2000 / (CPU ms per request) lookups/s.
+        print(
+            "| run | load avg | requests | lookups/s | p50 ms | p90 ms | p95 ms | p99 ms | max ms | errors "
+            "| worker CPU ms/req | 2-core capacity/s |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for i in range(args.repeat):
+            load, cpu0 = load_average(), workers_cpu(server.pid)
+            r = run_wrk(port, paths, args.duration, args.connections, args.threads)
+            cpu_ms = 1000 * (workers_cpu(server.pid) - cpu0) / max(r["requests"], 1)
+            errors = int(r["connect"] + r["read"] + r["write"] + r["timeout"] + r["non2xx"])
+            print(
+                f"| {i + 1} | {load} | {r['requests']:.0f} | {r['requests'] / r['seconds']:.0f} | {r['p50']:.1f} "
+                f"| {r['p90']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['max']:.0f} | {errors} "
+                f"| {cpu_ms:.1f} | {2000 / cpu_ms if cpu_ms else 0:.0f} |"
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
