@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.build import WORK, corpus, write_tmx
+from bench.lookup import pg_database, pg_drop
 from nato_tm.store.db import Database
 
 
@@ -77,8 +78,8 @@ def lookup_loop(url: str, queries: list[str], stop: threading.Event, run: Import
     db.dispose()
 
 
-def run_import(n: int, url: str, *, lookups: bool, profile: Path | None, timeout: float) -> ImportRun:
-    path = write_tmx(n)
+def run_import(n: int, url: str, *, lookups: bool, profile: Path | None, timeout: float, seed: int = 1) -> ImportRun:
+    path = write_tmx(n, WORK / f"mem-{n}-seed{seed}.tmx" if seed != 1 else None, seed=seed)
     cmd = [nato_tm(), "--db", url, "import", str(path)]
     if profile:
         spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
@@ -88,7 +89,9 @@ def run_import(n: int, url: str, *, lookups: bool, profile: Path | None, timeout
     thread = None
     if lookups:
         qs = corpus(10_000).held_out
-        thread = threading.Thread(target=lookup_loop, args=(url, random.Random(2).sample(qs, 200), stop, run))
+        thread = threading.Thread(
+            target=lookup_loop, args=(url, random.Random(2).sample(qs, 200), stop, run), daemon=True
+        )
         thread.start()
     t0 = time.perf_counter()
     log = (WORK / f"import-{n}.log").open("w+b")
@@ -139,23 +142,28 @@ def top_frames(profile: Path, count: int = 15) -> list[tuple[str, float]]:
     return [(name, 100 * s / total) for name, s in inclusive.most_common(count)]
 
 
-def fresh_store(url: str | None, n: int) -> str:
-    """A new store (schema and shipped term base) for this run; SQLite under WORK unless --db is given."""
+def fresh_store(url: str | None, n: int, base: Path | None = None) -> str:
+    """A new store (schema and shipped term base, or a copy of ``base``); SQLite under WORK unless --db is given."""
     if url is None:
-        path = WORK / f"import-{n}.sqlite3"
+        path = WORK / f"import-{n}{'-onto-' + base.stem if base else ''}.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{path}"
+        if base:
+            shutil.copyfile(base, path)
+            return url
     subprocess.run([nato_tm(), "--db", url, "init"], check=True, stdout=subprocess.DEVNULL)
     return url
 
 
 def report(run: ImportRun) -> None:
-    rate = run.n / run.wall if run.wall else 0
-    per_unit = 1000 * run.cpu / run.n
-    print(f"| {run.n} | {run.wall:.0f} | {run.cpu:.0f} | {per_unit:.2f} | {rate:.0f} | {run.peak_rss_mb:.0f} |")
-    if run.timed_out:
-        print(f"(stopped after {run.wall:.0f} s: timeout)")
+    if run.timed_out:  # the child was stopped, not reaped with its usage: only the sampled RSS is known
+        peak = max((m for _, m in run.rss_curve), default=0.0)
+        print(f"| {run.n} | stopped after {run.wall:.0f} | - | - | - | {peak:.0f} (sampled) |")
+    else:
+        rate = run.n / run.wall if run.wall else 0
+        per_unit = 1000 * run.cpu / run.n
+        print(f"| {run.n} | {run.wall:.0f} | {run.cpu:.0f} | {per_unit:.2f} | {rate:.0f} | {run.peak_rss_mb:.0f} |")
     if run.lookups or run.lookup_errors:
         lat = sorted(run.lookups)
         p95 = lat[int(0.95 * (len(lat) - 1))] if lat else 0
@@ -174,12 +182,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lookups", action="store_true", help="run lookups against the store during the import")
     parser.add_argument("--profile", action="store_true", help="sample the import with py-spy")
     parser.add_argument("--timeout", type=float, default=3600, help="stop an import after this many seconds")
+    parser.add_argument("--pg", default=None, help="PostgreSQL server URL: import into a throw-away database")
+    parser.add_argument("--base", type=Path, default=None, help="SQLite store to copy and import into")
+    parser.add_argument("--seed", type=int, default=1, help="corpus seed of the TMX file (2: other units)")
     args = parser.parse_args(argv)
     print("| N | wall s | CPU s | CPU ms/unit | units/s (wall) | peak RSS MB |\n|---|---|---|---|---|---|")
     for n in args.n or [10_000, 100_000]:
-        url = fresh_store(args.db, n)
+        pg_name = None
+        if args.pg:
+            pg_db, pg_name = pg_database(args.pg)
+            url = fresh_store(pg_db.url, n)
+            pg_db.dispose()
+        else:
+            url = fresh_store(args.db, n, args.base)
         prof = WORK / f"import-{n}.pyspy.txt" if args.profile else None
-        run = run_import(n, url, lookups=args.lookups, profile=prof, timeout=args.timeout)
+        try:
+            run = run_import(n, url, lookups=args.lookups, profile=prof, timeout=args.timeout, seed=args.seed)
+        finally:
+            if pg_name:
+                pg_drop(args.pg, pg_name)
         report(run)
         if prof and prof.exists():
             for name, share in top_frames(prof):
