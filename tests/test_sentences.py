@@ -53,6 +53,18 @@ def test_quotation_stays_with_its_attribution() -> None:
     ]
 
 
+def test_no_split_before_a_lowercase_word() -> None:
+    assert sentences("“We will win!” he said. Then he left.", "en") == ["“We will win!” he said.", "Then he left."]
+    assert sentences("« Nous vaincrons ! » a-t-il lancé. Puis il est parti.", "fr") == [
+        "« Nous vaincrons ! » a-t-il lancé.",
+        "Puis il est parti.",
+    ]
+    assert sentences("Il a hésité… puis a parlé. Ensuite, rien.", "fr") == [
+        "Il a hésité… puis a parlé.",
+        "Ensuite, rien.",
+    ]
+
+
 def test_sentence_after_a_closed_quotation() -> None:
     assert sentences("Il a dit : « Non ! » Puis il est parti.", "fr") == ["Il a dit : « Non ! »", "Puis il est parti."]
     text = "« les partenariats comptent plus que jamais ». « En ces temps difficiles », a-t-il indiqué."

@@ -118,6 +118,8 @@ def _boundaries(para: str, lang: str) -> list[int]:
     quotes = _quote_ends(para)
     cuts: list[int] = []
     for match in _END.finditer(para):
+        if match.group("next").islower():  # "!” he said", "hésité… puis": the sentence goes on
+            continue
         term_end = match.start("gap")
         terminator = match.start()
         word = _word_before(para, term_end)
