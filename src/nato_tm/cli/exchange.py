@@ -11,6 +11,7 @@ import click
 from nato_tm.cli.base import db_option, emit, json_option, state
 from nato_tm.formats.registry import ReadOptions
 from nato_tm.services import exporter
+from nato_tm.services.backup import BackupReport
 from nato_tm.services.importer import ImportReport, import_path
 
 
@@ -51,11 +52,28 @@ def import_cmd(
 
 
 @click.command(name="export")
-@click.option("--format", "fmt", type=click.Choice(sorted(exporter.EXPORTERS)), required=True, help="Export format.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write ('-' for stdout).")
+@click.option("--format", "fmt", type=click.Choice(sorted(exporter.EXPORTERS)), help="Export format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write ('-' for stdout).")
+@click.option(
+    "--all",
+    "all_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Back up the whole store (every table, ids and dates) to DIR; `nato-tm restore DIR` reads it back.",
+)
 @db_option
-def export_cmd(fmt: str, output: str) -> None:
-    """Export the term base (tbx, tbx2, tsv) or the memory (tmx)."""
+@json_option
+def export_cmd(fmt: str | None, output: str | None, all_dir: str | None, as_json: bool) -> None:
+    """Export the term base (tbx, tbx2, tsv) or the memory (tmx), or back up everything with --all DIR."""
+    if all_dir is not None:
+        if fmt or output:
+            raise click.UsageError("--all DIR writes every table; do not combine it with --format or -o")
+        from nato_tm.services.backup import backup
+
+        emit(backup(state().db, all_dir), as_json, _print_backup)
+        return
+    if not fmt or not output:
+        raise click.UsageError("give --format and -o FILE (or --all DIR for a whole-store backup)")
     db = state().db
     if output == "-":
         exporter.export(db, fmt, sys.stdout.buffer)
@@ -73,4 +91,20 @@ def export_cmd(fmt: str, output: str) -> None:
     click.echo(f"Wrote {count} entries to {output}", err=True)
 
 
-COMMANDS = [import_cmd, export_cmd]
+def _print_backup(report: BackupReport) -> None:
+    counts = ", ".join(f"{n} {table}" for table, n in report.rows.items())
+    click.echo(f"{report.directory}: {counts} (schema {report.schema})")
+
+
+@click.command(name="restore")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True))
+@db_option
+@json_option
+def restore_cmd(directory: str, as_json: bool) -> None:
+    """Restore a backup written by `nato-tm export --all DIR` into an empty database."""
+    from nato_tm.services.backup import restore
+
+    emit(restore(state().db, directory), as_json, _print_backup)
+
+
+COMMANDS = [import_cmd, export_cmd, restore_cmd]
