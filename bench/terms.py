@@ -1,6 +1,8 @@
 """Benchmark term recognition and term search, on the shipped base and on a 50,000-term base.
 
-    python bench/terms.py [--db URL] [--terms 50000] [--segments 3000]
+    cd /work/main && python -m bench.terms [--db URL] [--terms 50000] [--segments 3000]
+
+(Run it as a module: bench/http.py would shadow the standard library's http as a script.)
 
 --db must name an EMPTY database (it is migrated and filled); by default a temporary SQLite file.
 The large base is the shipped base plus PSEUDO-TERMS: short user-interface strings (1 to 5 words,
