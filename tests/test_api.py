@@ -273,3 +273,12 @@ def test_write_back_then_find_it(client, editor_token) -> None:  # type: ignore[
     assert same_langs.status_code == 400 and error_of(same_langs)["param"] == "to"
     missing = client.post("/api/v1/tm/units", json={"source": "x", "from": "fr"}, headers=headers)
     assert missing.status_code == 400 and error_of(missing)["param"] == "target"
+
+
+def test_bulk_lookup_with_previous_segments(client) -> None:  # type: ignore[no-untyped-def]
+    first = "Le 9 novembre 2022, des représentants de plus de 30 pays partenaires ont participé à des ateliers"
+    body = {"segments": [SENTENCE, first], "prevs": [None, None], "from": "fr", "to": "en"}
+    response = client.post("/api/v1/tm/lookup", json=body)
+    assert response.status_code == 200 and len(response.get_json()) == 2
+    response = client.post("/api/v1/tm/lookup", json={**body, "prevs": [None]})
+    assert response.status_code == 400 and error_of(response)["param"] == "prevs"

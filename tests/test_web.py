@@ -155,3 +155,15 @@ def test_stored_markup_renders_as_text(client, editor_token) -> None:  # type: i
         page = client.get(path, query_string={key: query}).get_data(as_text=True)
         assert "The chief wrote &lt;script&gt;alert(1)&lt;/script&gt;" in page, path
         assert "<script>alert(1)" not in page
+
+
+def test_sign_in_attempts_are_limited(db) -> None:  # type: ignore[no-untyped-def]
+    from nato_tm.webapp import create_app
+
+    client = create_app({"database_url": db.url, "RATELIMIT_SIGNIN": "3 per minute"}).test_client()
+    token = _csrf(client)
+    codes = [
+        client.post("/signin", data={"username": "x", "password": "wrong-password", "csrf_token": token}).status_code
+        for _ in range(4)
+    ]
+    assert codes == [401, 401, 401, 429]

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,7 @@ from nato_tm.store.db import Database
 WRITE_ROLES = ("editor", "admin")
 TOKEN_PREFIX = "ntm_"
 MIN_PASSWORD = 8
+LAST_USED_EVERY = timedelta(minutes=1)
 
 
 @dataclass
@@ -112,7 +113,13 @@ def verify_token(db: Database, token: str) -> Principal | None:
         row = s.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
         if row is None or row.revoked or not hmac.compare_digest(row.token_hash, digest):
             return None
-        row.last_used_at = utcnow()
+        now = utcnow()
+        last = row.last_used_at
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=now.tzinfo)  # SQLite returns naive UTC
+        # Record use at most once a minute, so that reading with a token does not write every time.
+        if last is None or now - last > LAST_USED_EVERY:
+            row.last_used_at = now
         return Principal(kind="token", name=row.name or f"token {row.id}", role=row.role)
 
 

@@ -16,6 +16,7 @@ from nato_tm.store.db import Database
 FLASK_DEFAULTS = {
     "RATELIMIT_DEFAULT": ("NATO_TM_RATE_LIMIT", "600 per minute"),
     "RATELIMIT_WRITE": ("NATO_TM_RATE_LIMIT_WRITE", "120 per minute"),
+    "RATELIMIT_SIGNIN": ("NATO_TM_RATE_LIMIT_SIGNIN", "10 per minute"),
     "RATELIMIT_STORAGE_URI": ("NATO_TM_RATE_LIMIT_STORAGE", "memory://"),
 }
 

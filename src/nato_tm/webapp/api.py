@@ -98,7 +98,7 @@ def lookup() -> Response:
 
 @bp.post("/tm/lookup")
 def bulk_lookup() -> Response:
-    """Fuzzy matches for up to 100 segments: {"segments": [...], "from", "to", "min", "limit"}."""
+    """Fuzzy matches for up to 100 segments: {"segments": [...], "prevs"?: [...], "from", "to", "min", "limit"}."""
     from nato_tm.services.tm_lookup import bulk_lookup as run
 
     body = json_body()
@@ -108,6 +108,11 @@ def bulk_lookup() -> Response:
     if len(segments) > MAX_BULK:
         raise InvalidInput(f"at most {MAX_BULK} segments per request", param="segments")
     texts = [text_param({"segments": s}, "segments") for s in segments]
+    prevs = body.get("prevs")
+    if prevs is not None and (not isinstance(prevs, list) or len(prevs) != len(texts)):
+        raise InvalidInput("'prevs' must be a list with one previous segment (or null) per segment", param="prevs")
+    if prevs is not None:
+        prevs = [text_param({"prevs": p}, "prevs", required=False) or None for p in prevs]
     src = lang_param(body, "from", "fr") or "fr"
     tgt = lang_param(body, "to", _other(src)) or _other(src)
     doc = run(
@@ -117,6 +122,7 @@ def bulk_lookup() -> Response:
         tgt,
         min_score=int_param(body, "min", 50, 0, 101),
         limit=int_param(body, "limit", 5, 1, MAX_LIMIT),
+        prevs=prevs,
     )
     return document(doc)
 

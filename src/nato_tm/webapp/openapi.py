@@ -120,6 +120,7 @@ def _paths() -> dict[str, Any]:
                 body=_body(
                     ["segments"],
                     segments={"type": "array", "items": S, "maxItems": 100},
+                    prevs={"type": "array", "items": S, "description": "previous segment of each, for 101"},
                     min=I,
                     limit=I,
                     **{"from": LANG, "to": LANG},

@@ -76,6 +76,7 @@ def apply_write_limits(app: Flask) -> None:
     endpoints = {r.endpoint for r in rules if WRITE_METHODS & set(r.methods or ()) and r.endpoint not in READ_POSTS}
     for endpoint in endpoints:
         view = app.view_functions[endpoint]
-        limited = limiter.limit(write_limit, methods=sorted(WRITE_METHODS))(view)
+        limit = app.config["RATELIMIT_SIGNIN"] if endpoint == "auth.signin" else write_limit
+        limited = limiter.limit(limit, methods=sorted(WRITE_METHODS))(view)
         app.view_functions[endpoint] = cast(Callable[..., Any], limited)
     limiter.exempt(app.view_functions["static"])
