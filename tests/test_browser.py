@@ -54,14 +54,23 @@ def server(db, backend) -> Iterator[str]:  # type: ignore[no-untyped-def]
     httpd.shutdown()
 
 
-@pytest.fixture
-def page(server):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    """One headless Chromium for the module; each test gets its own context."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1180, "height": 860}, locale="fr-FR")
-        yield context.new_page()
-        browser.close()
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(server, browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1180, "height": 860}, locale="fr-FR")
+    yield context.new_page()
+    context.close()
 
 
 def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -93,6 +102,8 @@ def test_paste_a_sentence_and_see_matches_and_highlighted_terms(page, server) ->
     assert page.locator("#h-memory").is_visible()
     assert page.locator(".findings li").count() >= 1
     _shot(page, "segment")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _shot(page, "segment-phone")
 
 
 def test_sign_in_upload_a_tmx_and_see_the_report(page, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
