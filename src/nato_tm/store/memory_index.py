@@ -128,7 +128,8 @@ def index_variants(session: Session, variants: Iterable[Variant]) -> None:
     variants = [v for v in variants if v.id is not None]
     if not variants:
         return
-    _unindex(session, select(TmEntry).where(TmEntry.variant_id.in_([v.id for v in variants])), by_variant=True)
+    for chunk in _chunks(sorted(v.id for v in variants)):
+        _unindex(session, select(TmEntry).where(TmEntry.variant_id.in_(chunk)))
     entries: list[dict[str, Any]] = []
     postings: list[dict[str, int]] = []
     counts: Counter[int] = Counter()
@@ -161,7 +162,7 @@ def index_units(session: Session, units: Sequence[Unit]) -> None:
     index_variants(session, [v for u in units for v in u.variants])
 
 
-def _unindex(session: Session, query: Any, *, by_variant: bool = False) -> None:
+def _unindex(session: Session, query: Any) -> None:
     """Remove the postings, vocabulary counts and entries of the entries ``query`` selects."""
     rows = session.execute(query.with_only_columns(TmEntry.variant_id, TmEntry.ntok, TmEntry.postings)).all()
     if not rows:
