@@ -282,3 +282,8 @@ def test_bulk_lookup_with_previous_segments(client) -> None:  # type: ignore[no-
     assert response.status_code == 200 and len(response.get_json()) == 2
     response = client.post("/api/v1/tm/lookup", json={**body, "prevs": [None]})
     assert response.status_code == 400 and error_of(response)["param"] == "prevs"
+
+
+def test_openapi_document_is_valid_openapi_3(client) -> None:  # type: ignore[no-untyped-def]
+    validator = pytest.importorskip("openapi_spec_validator", reason="pip install openapi-spec-validator")
+    validator.validate(client.get("/api/v1/openapi.json").get_json())
