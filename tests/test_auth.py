@@ -87,3 +87,10 @@ def test_export_etag_and_304(client, editor_token) -> None:  # type: ignore[no-u
     assert unknown.status_code == 415 and unknown.get_json()["error"]["code"] == "unsupported"
     files = {"file": (io.BytesIO(b""), "")}
     assert client.post("/api/v1/import", data=files, headers=headers).status_code == 400
+
+
+def test_serve_binds_the_loopback_address_by_default() -> None:
+    from nato_tm.cli.web import serve
+
+    defaults = {p.name: p.default for p in serve.params}
+    assert defaults["host"] == "127.0.0.1" and defaults["port"] == 5000
