@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import sqlite3
 import subprocess
 from datetime import UTC, datetime
@@ -43,7 +44,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench report", description=__doc__.splitlines()[0])
     parser.add_argument("--pg", default=None, help="PostgreSQL server URL, to report its version")
     args = parser.parse_args(argv)
-    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False).stdout.split("\n")[0]
+    wrk = ""
+    if shutil.which("wrk"):
+        wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False).stdout.split("\n")[0]
     rows = {
         "date (UTC)": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
         "nproc": str(os.cpu_count()),
