@@ -36,7 +36,8 @@ BASIC_VALUES: dict[tuple[str, str], tuple[str, ...] | None] = {
 }
 # Elements kept in extra that may be written as they are at each level of a TBX-Basic file.
 BASIC_EXTRA = {
-    "entry": {("admin", "customerSubset"), ("admin", "projectSubset"), ("xref", "externalCrossReference")},
+    "entry": {("admin", "customerSubset"), ("admin", "projectSubset"), ("descrip", "definition")}
+    | {("xref", "externalCrossReference")},
     "lang": {("xref", "externalCrossReference"), ("xref", "xGraphic")},
     "term": {("admin", "customerSubset"), ("admin", "projectSubset"), ("xref", "externalCrossReference")},
 }
@@ -46,6 +47,16 @@ _NCNAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
 def safe_id(cid: str) -> str:
     """An xml:id-safe form of a concept id (TBX v3 ids are xsd:ID); ids that already fit are kept."""
     return cid if _NCNAME.match(cid) else "id-" + re.sub(r"[^\w.\-]", "_", cid)
+
+
+def _basic_ok(node: Any, level: str) -> bool:
+    """Whether a kept element is valid TBX-Basic as it is at this level."""
+    if (etree.QName(node).localname, node.get("type")) not in BASIC_EXTRA[level] or len(node):
+        return False
+    attrs = set(node.attrib) - {"type", "id", XML_LANG}
+    if node.tag == "xref":  # the Schematron wants an http(s) URL
+        return attrs == {"target"} and str(node.get("target")).startswith(("http://", "https://"))
+    return not attrs
 
 
 class _Writer:
@@ -66,7 +77,7 @@ class _Writer:
     def raw(self, parent: Any, xml: str, level: str) -> None:
         """Write an element kept in extra, as itself where allowed, else inside a tbx-extra note."""
         node = etree.fromstring(xml)
-        if self.version == 2 or (etree.QName(node).localname, node.get("type")) in BASIC_EXTRA[level]:
+        if self.version == 2 or _basic_ok(node, level):
             parent.append(node)
         else:
             self.el(parent, "note", EXTRA_PREFIX + xml)
@@ -96,6 +107,9 @@ class _Writer:
         # Built without a namespace: the entry is serialised inside <tbx xmlns="..."> and inherits it.
         root = etree.Element(tag)
         root.set("id", safe_id(rec.id or "") if self.version == 3 else rec.id or "")
+        if self.version == 2:  # v3 allows no other attribute on conceptEntry
+            for key, value in rec.extra.get("attrs", {}).items():
+                root.set(key, value)
         for field in rec.subject_fields:
             self.el(root, "descrip", field, type="subjectField")
         if rec.source is not None:
