@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import fields
 from typing import Any
@@ -25,6 +26,9 @@ def _split_config(config: Settings | dict[str, Any] | None) -> tuple[Settings, d
     if isinstance(config, Settings):
         return config, {}
     if config is None:
+        if not os.environ.get("NATO_TM_SECRET_KEY"):
+            # Each worker would sign sessions with its own random key: sign-ins would not stick.
+            logging.getLogger(__name__).warning("NATO_TM_SECRET_KEY is not set: set it when running several workers")
         return Settings.from_env(), {}
     names = {f.name for f in fields(Settings)}
     settings = Settings(**{k: v for k, v in config.items() if k in names})
