@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from nato_tm.errors import InvalidInput
 from nato_tm.formats.records import ConceptRecord, LangRecord, TermRecord
+from nato_tm.services import recognize as recognize_module
 from nato_tm.services.documents import to_jsonable
 from nato_tm.services.recognize import Hit, recognize
 from nato_tm.store.db import Database
-from nato_tm.store.termbase import Term
+from nato_tm.store.termbase import Concept, Term
 from nato_tm.store.termbase_repo import save_concepts
 
 # Sentences of the seed article (termbase/seed/article-2022-11-09.fr.txt), verbatim.
@@ -163,6 +164,15 @@ def test_term_added_elsewhere_is_seen_on_next_request(db: Database) -> None:
     hits = by_surface(recognize(db, text, "fr").hits)
     assert hits["bilan"].concept_id == "test-bilan"
     assert [t.text for t in hits["bilan"].terms] == ["summary"]
+
+
+def test_deleted_term_is_forgotten_after_the_full_check(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(recognize_module, "FULL_CHECK_SECONDS", 0.0)
+    emi = concept_of(db, "EMI", "fr")
+    assert emi in {h.concept_id for h in recognize(db, MEETING, "fr").hits}
+    with db.session() as s:
+        s.delete(s.get(Concept, emi))
+    assert emi not in {h.concept_id for h in recognize(db, MEETING, "fr").hits}
 
 
 def test_bad_language(db: Database) -> None:

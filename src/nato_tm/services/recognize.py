@@ -1,8 +1,8 @@
 """Recognise term-base terms in a segment: an Aho-Corasick automaton over the pipeline's stem keys.
 
 The automaton is built once per term-base state and cached per process; every request first
-reads a cheap change marker (term count and highest term id; the concepts' latest update at most
-once a second), so a term added or removed by another process is seen on the next request.
+reads a cheap change marker (the highest term id), so a term added by another process is seen on
+the next request; deletions and in-place edits are seen within FULL_CHECK_SECONDS.
 """
 
 from __future__ import annotations
@@ -133,9 +133,9 @@ class TermIndex:
 class _IndexCache:
     """One TermIndex per database URL, rebuilt when the change marker moves.
 
-    Every call compares the term count and highest term id (additions, deletions, and concept
-    updates, which replace a concept's terms); the concept table's latest update, which needs a
-    scan, is compared at most once every FULL_CHECK_SECONDS.
+    Every call compares the highest term id (a term added, or a concept updated, which replaces
+    its terms, is seen on the next request); the full marker (counts, latest concept update),
+    which also sees deletions and in-place edits, is compared at most every FULL_CHECK_SECONDS.
     """
 
     def __init__(self) -> None:
@@ -150,7 +150,7 @@ class _IndexCache:
             raise StoreUnavailable(f"database unavailable: {exc.orig}") from exc
 
     def _current(self, url: str, conn: Connection) -> TermIndex:
-        quick = change_marker(conn, with_concepts=False)
+        quick = change_marker(conn, full=False)
         cached = self.indexes.get(url)
         now = time.monotonic()
         if cached is not None and cached[1] == quick:
@@ -210,9 +210,10 @@ def _candidates(
     matches = _scan(automaton, keys)
     # The pipeline does not stem all-capital words (acronyms); a heading in capitals
     # («SÉCURITÉ COOPÉRATIVE») is stemmed here too so that it still meets its terms.
-    capitals = [stem(toks[i].base, lang) if toks[i].kind == "word" else toks[i].stem for i in positions]
-    if capitals != keys:
-        matches += _scan(automaton, capitals)
+    if any(toks[i].stem == toks[i].base and toks[i].text.isupper() for i in positions):
+        capitals = [stem(toks[i].base, lang) if toks[i].kind == "word" else toks[i].stem for i in positions]
+        if capitals != keys:
+            matches += _scan(automaton, capitals)
     found: dict[tuple[int, int], list[Entry]] = {}
     for first, last, entries in matches:
         ok = [e for e in entries if _fits(e, toks, positions, first, last)]

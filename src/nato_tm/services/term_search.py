@@ -22,7 +22,7 @@ from nato_tm.errors import InvalidInput
 from nato_tm.services.recognize import TermIndex, check_lang, other_lang, term_index
 from nato_tm.store.db import Database
 from nato_tm.store.termbase import STATUSES, TERM_TYPES, Concept, Term
-from nato_tm.store.termbase_query import concepts_by_ids, terms_by_key, terms_by_prefix
+from nato_tm.store.termbase_query import concepts_by_ids, terms_by_prefix
 from nato_tm.text.pipeline import LANGS, match_key, stem_key
 
 KINDS = ("exact", "normalized", "stem", "acronym", "prefix", "fuzzy")
@@ -174,30 +174,45 @@ def _validate(query: str, src: str, tgt: str | None, status: str | None, term_ty
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", param="limit")
 
 
-def _exact_stem_prefix(s: Session, found: _Found, query: str, langs: tuple[str, ...], limit: int) -> None:
-    bases = {lang: match_key(query, lang) for lang in langs}
-    for term in terms_by_key(s, "key_base", set(bases.values()), langs):
-        if term.key_base == bases[term.lang]:
-            found.add("exact" if _nfc(term.text) == _nfc(query) else "normalized", term)
-    stems = {lang: stem_key(query, lang) for lang in langs}
-    for term in terms_by_key(s, "key_stem", set(stems.values()), langs):
-        if term.key_stem == stems[term.lang]:
-            found.add("stem", term)
+def _key_table(index: TermIndex, column: str) -> dict[tuple[str, str], list[int]]:
+    """Term ids by (language, key_base or key_stem), built once per term-base state."""
+    memo_key = f"keys:{column}"
+    if memo_key not in index.memo:
+        table: dict[tuple[str, str], list[int]] = {}
+        for row in index.rows:
+            table.setdefault((row.lang, getattr(row, column)), []).append(row.id)
+        index.memo[memo_key] = table
+    table_: dict[tuple[str, str], list[int]] = index.memo[memo_key]
+    return table_
+
+
+def _exact_and_stem(index: TermIndex, found: _Found, query: str, langs: tuple[str, ...]) -> None:
+    # In memory: the cached index is current (checked against the change marker) and has every key.
     for lang in langs:
-        for term in terms_by_prefix(s, bases[lang], (lang,), limit * 5):
-            cover = len(bases[lang]) / max(len(term.key_base), 1)
+        for term_id in _key_table(index, "key_base").get((lang, match_key(query, lang)), []):
+            row = index.by_id[term_id]
+            found.add("exact" if _nfc(row.text) == _nfc(query) else "normalized", row)
+        for term_id in _key_table(index, "key_stem").get((lang, stem_key(query, lang)), []):
+            found.add("stem", index.by_id[term_id])
+
+
+def _prefix(s: Session, found: _Found, query: str, langs: tuple[str, ...], limit: int) -> None:
+    for lang in langs:
+        prefix = match_key(query, lang)
+        for term in terms_by_prefix(s, prefix, (lang,), limit * 3):
+            cover = len(prefix) / max(len(term.key_base), 1)
             found.add("prefix", term, _BASE["prefix"] * (0.5 + 0.5 * cover))
 
 
-def _acronyms(s: Session, index: TermIndex, found: _Found, query: str, langs: tuple[str, ...]) -> None:
+def _acronyms(index: TermIndex, found: _Found, query: str, langs: tuple[str, ...]) -> None:
     """An acronym in either language (IMS finds EMI's concept from French) or a full form's initials."""
     if not _ACRONYM_SHAPE.match(query.strip()):
         return
     for lang in LANGS:
         key = match_key(query, lang)
-        for term in terms_by_key(s, "key_base", [key], (lang,)):
-            if term.term_type in _ACRONYM_TYPES:
-                found.add("acronym", term)
+        for term_id in _key_table(index, "key_base").get((lang, key), []):
+            if index.by_id[term_id].term_type in _ACRONYM_TYPES:
+                found.add("acronym", index.by_id[term_id])
         ids = _initials_table(index).get((lang, key), []) if lang in langs else []
         for term_id in ids:
             found.add("acronym", index.by_id[term_id], _BASE["acronym"] * 0.9)
@@ -289,8 +304,9 @@ def search_terms(
     index = term_index(db)
     found = _Found(status, term_type)
     with db.session() as s:
-        _exact_stem_prefix(s, found, query, langs, limit)
-        _acronyms(s, index, found, query, langs)
+        _exact_and_stem(index, found, query, langs)
+        _acronyms(index, found, query, langs)
+        _prefix(s, found, query, langs, limit)
         _fuzzy(index, found, query, langs, limit)
         ranked = sorted(found.best.values(), key=lambda c: (c.rank, -c.score, c.concept_id))
         if not subject:  # only a subject filter needs to see concepts beyond the limit
@@ -299,7 +315,10 @@ def search_terms(
         results = [
             _result(concepts[c.concept_id], c, target)
             for c in ranked
-            if c.concept_id in concepts and _subject_ok(concepts[c.concept_id], subject)
+            # A term deleted since the index was read leaves its concept out rather than failing.
+            if c.concept_id in concepts
+            and any(t.id == c.term_id for t in concepts[c.concept_id].terms)
+            and _subject_ok(concepts[c.concept_id], subject)
         ]
     filters = {"subject": subject, "status": status, "type": term_type}
     return SearchDocument(query=query, src=src, tgt=target, filters=filters, results=results[:limit])

@@ -36,23 +36,28 @@ Marker = tuple[Any, ...]
 
 
 @functools.cache
-def _marker_sql(with_concepts: bool) -> TextClause:
+def _marker_sql(full: bool) -> TextClause:
     # Plain SQL, built once: this runs on every recognition request, and building and caching
     # an expression each time costs more than the query itself.
     term, concept = Term.__tablename__, Concept.__tablename__
-    parts = [f"(SELECT count(*) FROM {term})", f"(SELECT max(id) FROM {term})"]
-    if with_concepts:
-        parts += [f"(SELECT count(*) FROM {concept})", f"(SELECT max(updated_at) FROM {concept})"]
+    parts = [f"(SELECT max(id) FROM {term})"]
+    if full:
+        parts += [
+            f"(SELECT count(*) FROM {term})",
+            f"(SELECT count(*) FROM {concept})",
+            f"(SELECT max(updated_at) FROM {concept})",
+        ]
     return text("SELECT " + ", ".join(parts))
 
 
-def change_marker(conn: Connection | Session, *, with_concepts: bool = True) -> Marker:
-    """A cheap value that changes when terms are added, removed or replaced (and, optionally, concepts updated).
+def change_marker(conn: Connection | Session, *, full: bool = True) -> Marker:
+    """A value that changes when the term base changes; ``full=False`` is the cheap, partial check.
 
-    count(*) and max(id) are answered from an index (SQLite: without a scan); the latest
-    concept update needs a scan of the concept table, so callers may ask for it less often.
+    The cheap check reads the highest term id from the primary key index: it moves when a term is
+    added and when a concept is updated (its terms are replaced). The full check adds counts and
+    the latest concept update, which see deletions and in-place edits but scan tables on PostgreSQL.
     """
-    row = conn.execute(_marker_sql(with_concepts)).one()
+    row = conn.execute(_marker_sql(full)).one()
     return tuple(v.isoformat() if isinstance(v, datetime) else v for v in row)
 
 
@@ -76,22 +81,15 @@ def _lang_filter(langs: Sequence[str]) -> ColumnElement[bool]:
     return Term.lang.in_(list(langs))
 
 
-def terms_by_key(session: Session, column: str, keys: Iterable[str], langs: Sequence[str]) -> list[Term]:
-    """Terms whose key_base, key_stem or key_fold equals one of ``keys`` (uses the (lang, key) indexes)."""
-    wanted = [k for k in keys if k]
-    if not wanted:
-        return []
-    col = {"key_base": Term.key_base, "key_stem": Term.key_stem, "key_fold": Term.key_fold}[column]
-    stmt = select(Term).where(_lang_filter(langs), col.in_(wanted)).order_by(Term.id)
-    return list(session.scalars(stmt))
-
-
 def _bytewise(session: Session) -> bool:
-    bind = session.get_bind()
-    if bind.dialect.name != "postgresql":
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
         return True  # SQLite compares with BINARY: code point order.
-    collation = session.scalar(text("SELECT datcollate FROM pg_database WHERE datname = current_database()"))
-    return str(collation or "").lower() in _BYTEWISE
+    # The database's collation does not change under a pooled connection: ask once per connection.
+    if "nato_tm_bytewise" not in conn.info:
+        collation = conn.scalar(text("SELECT datcollate FROM pg_database WHERE datname = current_database()"))
+        conn.info["nato_tm_bytewise"] = str(collation or "").lower() in _BYTEWISE
+    return bool(conn.info["nato_tm_bytewise"])
 
 
 def terms_by_prefix(session: Session, prefix: str, langs: Sequence[str], limit: int) -> list[Term]:
