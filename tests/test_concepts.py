@@ -148,3 +148,27 @@ def test_records_from_json_documents(empty_db: Database) -> None:
         concepts.concept_record({"terms": {"fr": [{"type": "acronym"}]}})
     with pytest.raises(InvalidInput, match="type must be one of"):
         concepts.term_record({"text": "MC", "lang": "en", "type": "initialism"})
+
+
+def test_a_document_edited_as_json_comes_back_unchanged(db: Database) -> None:
+    """The edit page and the API send back the JSON document they got: nothing may be lost on the way."""
+    from nato_tm.services.documents import to_jsonable
+    from nato_tm.store.termbase_repo import iter_records, record_state
+
+    with db.session() as session:
+        stored = {r.id: record_state(r) for r in iter_records(session)}
+    for cid in sorted(stored)[:40]:
+        record = concepts.concept_record(to_jsonable(concepts.get_concept(db, cid)))
+        assert record_state(record) == stored[cid], cid
+    cid = find_id(db, "EMI")
+    before = concepts.get_concept(db, cid)
+    after = concepts.update_concept(db, cid, concepts.concept_record(to_jsonable(before)))
+
+    def without_ids(doc: concepts.ConceptDoc) -> object:
+        terms = to_jsonable(doc.terms)
+        for lang_terms in terms.values():
+            for term in lang_terms:
+                term.pop("id")  # an update rewrites the concept's term rows
+        return terms
+
+    assert without_ids(after) == without_ids(before) and after.langs == before.langs
