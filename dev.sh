@@ -48,6 +48,8 @@ cmd_serve() {
 cmd_test() {
   apt_install chromium fonts-dejavu-core
   setup_python test
+  # Tests run the installed console script `nato-tm` as a user would.
+  export PATH="$PWD/$VENV/bin:$PATH"
   export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
   local pg; pg=$(pg_url)
   if [ -n "$pg" ]; then export NATO_TM_TEST_PG_URL="$pg"; echo "dev.sh: tests run on SQLite and on PostgreSQL ($pg)"
