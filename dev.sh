@@ -49,7 +49,7 @@ cmd_test() {
   apt_install chromium fonts-dejavu-core
   setup_python test
   # Tests run the installed console script `nato-tm` as a user would.
-  export PATH="$PWD/$VENV/bin:$PATH"
+  PATH="$(cd "$VENV" && pwd)/bin:$PATH"; export PATH
   export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
   local pg; pg=$(pg_url)
   if [ -n "$pg" ]; then export NATO_TM_TEST_PG_URL="$pg"; echo "dev.sh: tests run on SQLite and on PostgreSQL ($pg)"
