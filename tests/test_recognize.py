@@ -130,6 +130,18 @@ def test_case_insensitive_terms_match_any_case(db: Database) -> None:
     assert [h.surface for h in doc.hits if h.concept_id == sc] == ["SÉCURITÉ COOPÉRATIVE", "Sécurité Coopérative"]
 
 
+def test_derived_words_are_not_inflections(db: Database) -> None:
+    # Snowball gives capable and capability, standard and standardization, the same stem.
+    capability = concept_of(db, "capability", "en")
+    text = "Allies are capable of meeting the standard; capabilities and standardization matter."
+    hits = [
+        h
+        for h in recognize(db, text, "en").hits
+        if h.concept_id in {capability, concept_of(db, "standardization", "en")}
+    ]
+    assert [h.surface for h in hits] == ["capabilities", "standardization"]
+
+
 def test_longest_match_and_no_match_across_punctuation(db: Database) -> None:
     hits = recognize(db, WELCOME, "fr").hits
     assert [h.surface for h in hits if "Comité" in h.surface] == ["président délégué du Comité militaire"]

@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from nato_tm.errors import InvalidInput, StoreUnavailable
 from nato_tm.store.db import Database
 from nato_tm.store.termbase_query import Marker, TermRow, change_marker, term_rows
-from nato_tm.text.pipeline import LANGS, Token, content, primary_lang, stem, tokenize
+from nato_tm.text.pipeline import ELISIONS, LANGS, Token, content, primary_lang, stem, tokenize
 
 _WORD = re.compile(r"\w")  # a token without a word character is punctuation (as in the pipeline)
 SEP = "\x1f"  # between stem keys: a key matches on token boundaries only
@@ -31,6 +31,9 @@ APPROVED = ("preferred", "admitted")
 MAX_TEXT = 100_000
 MAX_CACHED = 4  # term bases (database URLs) kept in memory per process
 FULL_CHECK_SECONDS = 1.0
+# Inflections change a word's length by at most this much (partner/partners, country/countries,
+# général/généraux); more is derivation (capable/capability, standard/standardization).
+MAX_INFLECTION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,7 @@ class Entry:
     length: int  # content tokens
     surface: tuple[str, ...] | None  # exact token texts, for case-sensitive terms
     puncts: frozenset[str]  # punctuation the term itself contains
+    lengths: tuple[int, ...] | None  # length of each content word's key, to tell inflection from derivation
 
 
 @dataclass
@@ -85,6 +89,11 @@ def other_lang(lang: str) -> str:
     return "en" if lang == "fr" else "fr"
 
 
+def _content_lengths(row: TermRow, count: int) -> tuple[int, ...] | None:
+    words = [w for w in row.key_base.split() if _WORD.search(w) and w not in ELISIONS and w != "'s"]
+    return tuple(len(w) for w in words) if len(words) == count else None
+
+
 def _entry(row: TermRow) -> Entry | None:
     stems = row.key_stem.split()
     if not stems:
@@ -93,7 +102,7 @@ def _entry(row: TermRow) -> Entry | None:
     # except to know the exact case of a case-sensitive term.
     puncts = frozenset(w for w in row.key_base.split() if not _WORD.search(w))
     surface = tuple(t.text for t in content(tokenize(row.text, row.lang))) if row.case_sensitive else None
-    return Entry(row, len(stems), surface, puncts)
+    return Entry(row, len(stems), surface, puncts, _content_lengths(row, len(stems)))
 
 
 class TermIndex:
@@ -223,8 +232,14 @@ def _candidates(
 
 
 def _fits(entry: Entry, toks: tuple[Token, ...], positions: list[int], first: int, last: int) -> bool:
-    """Case rule and punctuation: «EMI» only as EMI; no match across a comma the term lacks."""
-    if entry.surface is not None and tuple(toks[positions[k]].text for k in range(first, last + 1)) != entry.surface:
+    """Case rule, punctuation and inflection: «EMI» only as EMI; no match across a comma the term
+    lacks; a stem shared by a derived word (capable / capability) is not an inflection."""
+    words = [toks[positions[k]] for k in range(first, last + 1)]
+    if entry.surface is not None and tuple(t.text for t in words) != entry.surface:
+        return False
+    if entry.lengths is not None and any(
+        abs(len(t.base) - n) > MAX_INFLECTION for t, n in zip(words, entry.lengths, strict=True)
+    ):
         return False
     between = toks[positions[first] : positions[last] + 1]
     return all(t.base in entry.puncts for t in between if t.kind == "punct")
