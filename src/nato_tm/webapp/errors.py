@@ -75,6 +75,9 @@ def _http(exc: HTTPException) -> Response:
     if status == 413:
         message = "the request body is larger than the configured limit"
     response = error_response(status, code, message)
+    valid = getattr(exc, "valid_methods", None)
+    if status == 405 and valid:  # RFC 9110: a 405 lists the methods the resource allows
+        response.headers["Allow"] = ", ".join(valid)
     if status == 429 and exc.response is not None:
         retry = exc.response.headers.get("Retry-After")
         response.headers["Retry-After"] = retry or "60"

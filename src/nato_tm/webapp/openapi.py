@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from nato_tm import __version__
+from nato_tm.store.termbase import TERM_TYPES
 
 bp = Blueprint("openapi", __name__)
 
@@ -38,7 +39,23 @@ def _q(name: str, desc: str, *, required: bool = False, schema: dict[str, Any] |
     return _param(name, "query", desc, schema, required)
 
 
-LANG = {"type": "string", "example": "fr", "description": "fr or en (fr_FR, fr-FR accepted)"}
+LANG_PATTERN = "^([Ff][Rr]|[Ee][Nn])([-_][A-Za-z0-9]{1,8})*$"
+LANG = {
+    "type": "string",
+    "example": "fr",
+    "description": "fr or en (fr_FR, fr-FR accepted); empty means the default",
+    "pattern": "^(|([Ff][Rr]|[Ee][Nn])([-_][A-Za-z0-9]{1,8})*)$",
+}
+LANG_ANY = {**LANG, "pattern": "^(|([Ff][Rr]|[Ee][Nn])([-_][A-Za-z0-9]{1,8})*|[Aa][Nn][Yy])$"}
+
+
+def _text(max_len: int) -> dict[str, Any]:
+    """A text that must not be blank, within a length limit (longer is 400)."""
+    return {"type": "string", "minLength": 1, "maxLength": max_len, "pattern": "\\S"}
+
+
+def _int(low: int, high: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": low, "maximum": high}
 
 
 def _op(
@@ -51,7 +68,8 @@ def _op(
     codes: tuple[str, ...] = ("400", "429", "503"),
 ) -> dict[str, Any]:
     responses: dict[str, Any] = {ok: {"description": "Success", "content": {media: {"schema": OBJ}}}}
-    for code in (*codes, *(("401", "403") if write else ())):
+    extra = ("415",) if body is not None else ()  # a body that is not JSON
+    for code in (*codes, *extra, *(("401", "403") if write else ())):
         responses[code] = {"$ref": f"#/components/responses/E{code}"}
     op: dict[str, Any] = {"summary": summary, "parameters": params or [], "responses": responses}
     if body is not None:
@@ -67,6 +85,10 @@ def _body(required: list[str], **props: Any) -> dict[str, Any]:
 
 S = {"type": "string"}
 I = {"type": "integer"}  # noqa: E741
+
+
+PAIR = "^([Ff][Rr]|[Ee][Nn])([-_][A-Za-z0-9]{1,8})*\\|([Ff][Rr]|[Ee][Nn])([-_][A-Za-z0-9]{1,8})*$"
+EXPORT_MEDIA = ("application/x-tmx+xml", "application/x-tbx+xml", "text/tab-separated-values")
 
 
 def _paths() -> dict[str, Any]:
@@ -85,44 +107,50 @@ def _paths() -> dict[str, Any]:
             "get": _op(
                 "Search the term base (exact, accent-insensitive, stemmed, acronym, fuzzy)",
                 [
-                    _q("q", "Query, at most 200 characters", required=True),
-                    _q("from", "Query language: fr, en or any", schema=LANG),
+                    _q("q", "Query, at most 200 characters", required=True, schema=_text(200)),
+                    _q("from", "Query language: fr, en or any", schema=LANG_ANY),
                     _q("to", "Target language", schema=LANG),
                     _q("subject", "Subject field"),
-                    _q("status", "preferred, admitted, deprecated or superseded"),
-                    _q("type", "Term type, e.g. acronym"),
-                    _q("limit", "1-100 (default 20)", schema={"type": "integer"}),
+                    _q("status", "Term status", schema={"enum": ["preferred", "admitted", "deprecated", "superseded"]}),
+                    _q("type", "Term type", schema={"enum": list(TERM_TYPES)}),
+                    _q("limit", "1-100 (default 20)", schema=_int(1, 100)),
                 ],
             )
         },
         "/api/v1/terms/recognize": {
-            "post": _op("Find term-base terms in a text (offsets)", body=_body(["text"], text=S, lang=LANG))
+            "post": _op("Find term-base terms in a text (offsets)", body=_body(["text"], text=_text(20000), lang=LANG))
         },
         "/api/v1/terms/check": {
             "post": _op(
                 "Terminology QA of a translation",
-                body=_body(["source", "target"], source=S, target=S, **{"from": LANG, "to": LANG}),
+                body=_body(
+                    ["source", "target"], source=_text(20000), target=_text(20000), **{"from": LANG, "to": LANG}
+                ),
             )
         },
         "/api/v1/tm/lookup": {
             "get": _op(
                 "Fuzzy matches for one segment",
                 [
-                    _q("q", "Segment, at most 2000 characters", required=True),
+                    _q("q", "Segment, at most 2000 characters", required=True, schema=_text(2000)),
                     *src_tgt,
-                    _q("min", "Lowest score 0-101 (default 50)", schema={"type": "integer"}),
-                    _q("limit", "1-100 (default 5)", schema={"type": "integer"}),
-                    _q("prev", "Previous segment, for context (101) matches"),
+                    _q("min", "Lowest score 0-101 (default 50)", schema=_int(0, 101)),
+                    _q("limit", "1-100 (default 5)", schema=_int(1, 100)),
+                    _q(
+                        "prev",
+                        "Previous segment, for context (101) matches",
+                        schema={"type": "string", "maxLength": 2000},
+                    ),
                 ],
             ),
             "post": _op(
                 "Fuzzy matches for up to 100 segments",
                 body=_body(
                     ["segments"],
-                    segments={"type": "array", "items": S, "maxItems": 100},
+                    segments={"type": "array", "items": _text(2000), "minItems": 1, "maxItems": 100},
                     prevs={"type": "array", "items": S, "description": "previous segment of each, for 101"},
-                    min=I,
-                    limit=I,
+                    min=_int(0, 101),
+                    limit=_int(1, 100),
                     **{"from": LANG, "to": LANG},
                 ),
             ),
@@ -131,16 +159,22 @@ def _paths() -> dict[str, Any]:
             "get": _op(
                 "Units containing a phrase",
                 [
-                    _q("q", "Phrase", required=True),
+                    _q("q", "Phrase, at most 500 characters", required=True, schema=_text(500)),
                     _q("lang", "fr or en (default both)", schema=LANG),
-                    _q("limit", "1-100"),
+                    _q("limit", "1-100 (default 50)", schema=_int(1, 100)),
                 ],
             )
         },
         "/api/v1/tm/units": {
             "post": _op(
                 "Store a translation (CAT-tool write-back)",
-                body=_body(["source", "target"], source=S, target=S, prev=S, **{"from": LANG, "to": LANG}),
+                body=_body(
+                    ["source", "target"],
+                    source=_text(2000),
+                    target=_text(2000),
+                    prev={"type": "string", "maxLength": 2000},
+                    **{"from": LANG, "to": LANG},
+                ),
                 ok="201",
                 write=True,
             )
@@ -202,21 +236,41 @@ def _paths() -> dict[str, Any]:
             "get": _op(
                 "tmserver/amaGama lookup: [{source, target, quality, rank}]",
                 [
-                    _param("src", "path", "fr, fr_FR or fr-FR", required=True),
-                    _param("tgt", "path", "en, en_GB or en-GB", required=True),
+                    _param("src", "path", "fr, fr_FR or fr-FR", {**LANG, "pattern": LANG_PATTERN}, required=True),
+                    _param("tgt", "path", "en, en_GB or en-GB", {**LANG, "pattern": LANG_PATTERN}, required=True),
                     _param("text", "path", "URL-escaped segment (or ?source=)", required=True),
-                    _q("min_similarity", "0-100 (default 70)", schema={"type": "integer"}),
-                    _q("max_candidates", "1-50 (default 5)", schema={"type": "integer"}),
+                    _q("min_similarity", "0-100 (default 70)", schema=_int(0, 100)),
+                    _q("max_candidates", "1-50 (default 5)", schema=_int(1, 50)),
                 ],
             )
         },
         "/mymemory/get": {
             "get": _op(
                 "MyMemory-style lookup: responseData, responseStatus, matches[]",
-                [_q("q", "Segment", required=True), _q("langpair", "e.g. fr|en", required=True)],
+                [
+                    _q("q", "Segment, at most 2000 characters", required=True, schema=_text(2000)),
+                    _q("langpair", "fr|en or en|fr", required=True, schema={"type": "string", "pattern": PAIR}),
+                    _q("limit", "1-50 (default 5)", schema=_int(1, 50)),
+                ],
             )
         },
     }
+
+
+def _responses(paths: dict[str, Any]) -> dict[str, Any]:
+    """What _op cannot say: export media types and 304, lists as bodies, 200 for a unit already stored."""
+    export = paths["/api/v1/export/{fmt}"]["get"]["responses"]
+    export["200"]["content"] = {m: {"schema": {"type": "string", "format": "binary"}} for m in EXPORT_MEDIA}
+    export["304"] = {"description": "Not modified: the client's copy (If-None-Match, If-Modified-Since) is current"}
+    listed = {"application/json": {"schema": {"type": "array", "items": OBJ}}}
+    paths["/api/v1/tm/lookup"]["post"]["responses"]["200"]["content"] = listed
+    paths["/tmserver/{src}/{tgt}/unit/{text}"]["get"]["responses"]["200"]["content"] = listed
+    stored = {
+        "description": "The pair was stored already: the unit as stored",
+        "content": {"application/json": {"schema": OBJ}},
+    }
+    paths["/api/v1/tm/units"]["post"]["responses"]["200"] = stored
+    return paths
 
 
 def build() -> dict[str, Any]:
@@ -247,7 +301,7 @@ def build() -> dict[str, Any]:
             "server requires a token; every write needs a Bearer token (role editor or admin) or a signed-in "
             "editor session with its CSRF token. Every error has the one shape `Error`.",
         },
-        "paths": _paths(),
+        "paths": _responses(_paths()),
         "components": {
             "schemas": {"Error": error_schema},
             "responses": {
