@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from typing import Any, cast
 
 from flask import Flask, Response, request
-from flask_limiter import Limiter
+from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.util import get_remote_address
 
+ADDRESS_LIMIT = "1200 per minute"  # all requests from one address, tokens or not
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # POST only because their input is large or structured: they change nothing and are treated as reads.
 READ_POSTS = frozenset({"api.recognize", "api.check", "api.bulk_lookup"})
@@ -46,6 +48,10 @@ def rate_key() -> str:
     return "addr:" + (get_remote_address() or "unknown")
 
 
+def _address() -> str:
+    return "addr:" + (get_remote_address() or "unknown")
+
+
 def _headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
@@ -59,10 +65,13 @@ def init_app(app: Flask) -> None:
     """Install the headers and the limiter (storage and limits from the app config)."""
     app.after_request(_headers)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Also one budget per address whatever the token, so that inventing tokens buys no extra requests.
+    per_address = app.config.get("RATELIMIT_ADDRESS") or os.environ.get("NATO_TM_RATE_LIMIT_ADDRESS", ADDRESS_LIMIT)
     limiter = Limiter(
         rate_key,
         app=app,
         default_limits=[app.config["RATELIMIT_DEFAULT"]],
+        application_limits=[ApplicationLimit(per_address, key_function=_address, scope="address")],
         storage_uri=app.config["RATELIMIT_STORAGE_URI"],
     )
     app.extensions["nato_tm.limiter"] = limiter
