@@ -98,17 +98,20 @@ def run_atheris(tally: Tally, n: int, seed: int) -> None:
     """Coverage-guided (Python coverage of nato_tm) with atheris/libFuzzer; the first byte picks the target."""
     import atheris
 
+    # Readers only: the pipeline under per-line coverage tracing runs at a few inputs a second.
+    readers = [t for t in SCHEDULE if t != "pipeline"]
+
     def one(data: bytes) -> None:
         if data:
-            tally.run(SCHEDULE[data[0] % len(SCHEDULE)], data[1:])
+            tally.run(readers[data[0] % len(readers)], data[1:])
 
     atheris.instrument_all()  # the readers are imported already: instrument the loaded code
     seeds = Path(tempfile.mkdtemp(prefix="fuzz-corpus-"))
     for i, data in enumerate(gen.corpus()):
-        for k, target in enumerate(TARGETS):  # a byte that SCHEDULE maps to this target, then the file
-            pick = next(j for j, name in enumerate(SCHEDULE) if name == target)
-            (seeds / f"{i}-{k}").write_bytes(bytes([pick]) + (data[:200] if target == "pipeline" else data))
-    argv = [sys.argv[0], f"-runs={n}", f"-seed={seed}", "-max_len=4096", "-print_final_stats=1", str(seeds)]
+        for k, target in enumerate(("tmx", "tbx", "tsv", "glossary")):  # a byte choosing the target, then the file
+            pick = readers.index(target)
+            (seeds / f"{i}-{k}").write_bytes(bytes([pick]) + data[:2048])
+    argv = [sys.argv[0], f"-runs={n}", f"-seed={seed}", "-max_len=2048", "-print_final_stats=1", str(seeds)]
     atheris.Setup(argv, one)
     try:
         atheris.Fuzz()
