@@ -8,6 +8,7 @@ run goes on. The summary (inputs per target, findings) is printed as JSON at the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import random
@@ -36,7 +37,8 @@ class Tally:
         self.inputs[target] += 1
         total = sum(self.inputs.values())
         if total % 10_000 == 0:
-            print(f"progress {total} inputs {dict(self.inputs)} findings {len(self.findings)}", file=sys.stderr, flush=True)
+            counts = dict(self.inputs)
+            print(f"progress {total} inputs {counts} findings {len(self.findings)}", file=sys.stderr, flush=True)
         try:
             TARGETS[target](data)
         except Exception as exc:  # a finding: anything but NatoTmError escaped
@@ -73,7 +75,8 @@ def _feeder(tally: Tally, target: str):  # type: ignore[no-untyped-def]
 
 def run_hypothesis(tally: Tally, n: int, seed: int) -> None:
     """Structured documents from hypothesis strategies (TMX and TBX vocabularies) and free text."""
-    from hypothesis import HealthCheck, given, seed as hseed, settings
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as hseed
     from hypothesis import strategies as st
 
     plans = [
@@ -86,8 +89,13 @@ def run_hypothesis(tally: Tally, n: int, seed: int) -> None:
         done = 0
         while done < per:
             chunk = min(50_000, per - done)
-            conf = settings(max_examples=chunk, deadline=None, database=None, derandomize=False,
-                            suppress_health_check=list(HealthCheck))
+            conf = settings(
+                max_examples=chunk,
+                deadline=None,
+                database=None,
+                derandomize=False,
+                suppress_health_check=list(HealthCheck),
+            )
 
             one = hseed(seed + done)(conf(given(strategy)(_feeder(tally, target))))
             one()
@@ -113,10 +121,8 @@ def run_atheris(tally: Tally, n: int, seed: int) -> None:
             (seeds / f"{i}-{k}").write_bytes(bytes([pick]) + data[:2048])
     argv = [sys.argv[0], f"-runs={n}", f"-seed={seed}", "-max_len=2048", "-print_final_stats=1", str(seeds)]
     atheris.Setup(argv, one)
-    try:
+    with contextlib.suppress(SystemExit):
         atheris.Fuzz()
-    except SystemExit:
-        pass
 
 
 ENGINES = {"mutate": run_mutate, "hypothesis": run_hypothesis, "atheris": run_atheris}
