@@ -93,7 +93,8 @@ def _text(el: Any) -> str:
 
 def _raw(el: Any) -> str:
     """The element as XML without namespaces, to keep what the model does not name."""
-    copy = etree.fromstring(etree.tostring(el, with_tail=False))
+    # UTF-8, not the default ASCII, which would write a non-ASCII attribute name as an unparsable &#...;
+    copy = etree.fromstring(etree.tostring(el, with_tail=False, encoding="utf-8"))
     for node in copy.iter():
         if not isinstance(node.tag, str):
             continue
