@@ -4,8 +4,8 @@
 
 The store must exist (see `python -m bench imports`). Requests are GET /api/v1/tm/lookup over the
 benchmark's queries (held-out real sentences, perturbed memory sentences, short queries), cycled in
-order. Everything is bounded: one wrk run of --duration seconds, loopback only. The rate limit is
-raised for the run (NATO_TM_RATE_LIMIT), since one client address sends every request.
+order. Everything is bounded: one wrk run of --duration seconds, loopback only. The rate limits are
+raised for the run (NATO_TM_RATE_LIMIT, NATO_TM_RATE_LIMIT_ADDRESS): one client address sends every request.
 """
 
 from __future__ import annotations
@@ -71,7 +71,14 @@ def write_paths(path: Path, count: int) -> int:
 
 def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     exe = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    env = {**os.environ, "NATO_TM_DATABASE_URL": url, "NATO_TM_RATE_LIMIT": "1000000 per minute"}
+    limit = "1000000 per minute"  # one client address sends everything: lift both per-client limits
+    env = {
+        **os.environ,
+        "NATO_TM_DATABASE_URL": url,
+        "NATO_TM_RATE_LIMIT": limit,
+        "NATO_TM_RATE_LIMIT_ADDRESS": limit,
+        "NATO_TM_SECRET_KEY": "bench-" + os.urandom(8).hex(),
+    }
     cmd = [exe, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "nato_tm.webapp:create_app()"]
     log = (WORK / "gunicorn.log").open("ab")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log)
