@@ -210,7 +210,7 @@ EXTEND_BUDGET = 3_000
 # Reading this many postings is the most a lookup spends to widen the search below GUARANTEED.
 WIDEN_BUDGET = 3_000
 GUARANTEED = 75  # from this score up, candidates() misses nothing (prefix filtering)
-MAX_CANDIDATES = 400
+MAX_CANDIDATES = 1500
 
 
 @cache
