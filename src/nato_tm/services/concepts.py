@@ -140,7 +140,8 @@ def create_concept(db: Database, rec: ConceptRecord) -> ConceptDoc:
     """Store a new concept (an id is derived from its terms when it has none); Conflict if the id exists."""
     check_record(rec)
     cid = rec.id or content_id(rec)
-    with db.session(write=True) as session:
+
+    def work(session: Session) -> ConceptDoc:
         if session.get(Concept, cid) is not None:
             raise Conflict(f"concept {cid!r} already exists", param="id")
         concept = Concept(id=cid)
@@ -148,6 +149,9 @@ def create_concept(db: Database, rec: ConceptRecord) -> ConceptDoc:
         session.add(concept)
         session.flush()
         return concept_doc(_load(session, cid))
+
+    # A concurrent create of the same id is run again, and then answers Conflict.
+    return db.write(work)
 
 
 def update_concept(db: Database, cid: str, rec: ConceptRecord) -> ConceptDoc:
@@ -173,7 +177,8 @@ def add_term(db: Database, cid: str, term: TermRecord) -> TermDoc:
     """Add a term to a concept (its language section is created if needed); Conflict on a duplicate."""
     check_term(term)
     lang = primary_lang(term.lang_tag)
-    with db.session(write=True) as session:
+
+    def work(session: Session) -> TermDoc:
         concept = _load(session, cid)
         if any(t.lang == lang and t.text == term.text for t in concept.terms):
             raise Conflict(f"concept {cid!r} already has the {lang} term {term.text!r}", param="text")
@@ -183,6 +188,9 @@ def add_term(db: Database, cid: str, term: TermRecord) -> TermDoc:
         concept.terms.append(row)
         session.flush()
         return term_doc(row)
+
+    # Run again if a concurrent writer created the same language section first (unique key).
+    return db.write(work)
 
 
 def _term(concept: Concept, term_id: int) -> Term:
