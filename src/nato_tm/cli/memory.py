@@ -39,6 +39,9 @@ def _write_tmx(doc: Alignment, output: str, source: str, target: str, notes: tup
             for rec in records:
                 tmx_write.write_unit(stream, rec)
             tmx_write.write_footer(stream)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the TMX is an ordinary file
         os.replace(tmp, output)
     finally:
         if os.path.exists(tmp):
