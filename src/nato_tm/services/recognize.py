@@ -1,8 +1,8 @@
 """Recognise term-base terms in a segment: an Aho-Corasick automaton over the pipeline's stem keys.
 
 The automaton is built once per term-base state and cached per process; every request first
-reads a cheap change marker (the highest term id), so a term added by another process is seen on
-the next request; deletions and in-place edits are seen within FULL_CHECK_SECONDS.
+reads the term base's store revision (moved by database triggers on every write), so any change
+committed by another process, addition, edit or deletion, is seen on the next request.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import re
 import threading
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +29,6 @@ _STATUS_RANK = {"preferred": 0, "admitted": 1, "deprecated": 2, "superseded": 3}
 APPROVED = ("preferred", "admitted")
 MAX_TEXT = 100_000
 MAX_CACHED = 4  # term bases (database URLs) kept in memory per process
-FULL_CHECK_SECONDS = 1.0
 # Inflections change a word's length by at most this much (partner/partners, country/countries,
 # général/généraux); more is derivation (capable/capability, standard/standardization).
 MAX_INFLECTION = 2
@@ -140,16 +138,15 @@ class TermIndex:
 
 
 class _IndexCache:
-    """One TermIndex per database URL, rebuilt when the change marker moves.
+    """One TermIndex per database URL, rebuilt when the term base's store revision moves.
 
-    Every call compares the highest term id (a term added, or a concept updated, which replaces
-    its terms, is seen on the next request); the full marker (counts, latest concept update),
-    which also sees deletions and in-place edits, is compared at most every FULL_CHECK_SECONDS.
+    The revision is read on every call (one primary-key read), so a change committed by any
+    process is seen on the next request.
     """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.indexes: dict[str, tuple[TermIndex, Marker, float]] = {}
+        self.indexes: dict[str, TermIndex] = {}
 
     def get(self, db: Database) -> TermIndex:
         try:
@@ -159,22 +156,17 @@ class _IndexCache:
             raise StoreUnavailable(f"database unavailable: {exc.orig}") from exc
 
     def _current(self, url: str, conn: Connection) -> TermIndex:
-        quick = change_marker(conn, full=False)
-        cached = self.indexes.get(url)
-        now = time.monotonic()
-        if cached is not None and cached[1] == quick:
-            if now - cached[2] < FULL_CHECK_SECONDS:
-                return cached[0]
-            if change_marker(conn) == cached[0].marker:
-                self.indexes[url] = (cached[0], quick, now)
-                return cached[0]
         marker = change_marker(conn)
+        cached = self.indexes.get(url)
+        if cached is not None and cached.marker == marker:
+            return cached
+        # Read the rows in the same transaction as the marker, so they belong to that revision.
         index = TermIndex(marker, term_rows(conn))
         with self.lock:
             self.indexes.pop(url, None)
             while len(self.indexes) >= MAX_CACHED:  # tests open many stores; keep the newest few
                 self.indexes.pop(next(iter(self.indexes)))
-            self.indexes[url] = (index, quick, now)
+            self.indexes[url] = index
         return index
 
 

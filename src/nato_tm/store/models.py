@@ -4,6 +4,7 @@ from nato_tm.store.accounts import ApiToken, User
 from nato_tm.store.base import Base
 from nato_tm.store.memory import Unit, Variant
 from nato_tm.store.memory_index import TmEntry, TmPosting, TmVocab
+from nato_tm.store.revision import StoreRevision
 from nato_tm.store.termbase import Concept, LangSection, Term
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "Base",
     "Concept",
     "LangSection",
+    "StoreRevision",
     "Term",
     "TmEntry",
     "TmPosting",

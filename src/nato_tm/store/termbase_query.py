@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, TextClause, func, select, text
+from sqlalchemy import ColumnElement, Connection, func, select, text
 from sqlalchemy.orm import Session, selectinload
 
+from nato_tm.store.revision import read_revision
 from nato_tm.store.termbase import Concept, Term
 
 # Collations under which comparing strings compares code points, so a key range is a prefix.
@@ -35,30 +34,13 @@ class TermRow:
 Marker = tuple[Any, ...]
 
 
-@functools.cache
-def _marker_sql(full: bool) -> TextClause:
-    # Plain SQL, built once: this runs on every recognition request, and building and caching
-    # an expression each time costs more than the query itself.
-    term, concept = Term.__tablename__, Concept.__tablename__
-    parts = [f"(SELECT max(id) FROM {term})"]
-    if full:
-        parts += [
-            f"(SELECT count(*) FROM {term})",
-            f"(SELECT count(*) FROM {concept})",
-            f"(SELECT max(updated_at) FROM {concept})",
-        ]
-    return text("SELECT " + ", ".join(parts))
+def change_marker(conn: Connection | Session) -> Marker:
+    """A value that changes with every committed write to the term base, whoever made it.
 
-
-def change_marker(conn: Connection | Session, *, full: bool = True) -> Marker:
-    """A value that changes when the term base changes; ``full=False`` is the cheap, partial check.
-
-    The cheap check reads the highest term id from the primary key index: it moves when a term is
-    added and when a concept is updated (its terms are replaced). The full check adds counts and
-    the latest concept update, which see deletions and in-place edits but scan tables on PostgreSQL.
+    It is the term base's store revision, moved by database triggers (see store/revision.py):
+    one primary-key read, exact for additions, edits and deletions alike.
     """
-    row = conn.execute(_marker_sql(full)).one()
-    return tuple(v.isoformat() if isinstance(v, datetime) else v for v in row)
+    return (read_revision(conn, "terms").value,)
 
 
 def term_rows(conn: Connection | Session) -> list[TermRow]:
