@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 
 import click
 
-from nato_tm.cli.base import db_option, emit, json_option, state
+from nato_tm.cli.base import atomic_output, db_option, emit, json_option, state
 from nato_tm.formats.registry import ReadOptions
 from nato_tm.services import exporter
 from nato_tm.services.backup import BackupReport
@@ -78,16 +77,8 @@ def export_cmd(fmt: str | None, output: str | None, all_dir: str | None, as_json
     if output == "-":
         exporter.export(db, fmt, sys.stdout.buffer)
         return
-    folder = os.path.dirname(os.path.abspath(output))
-    # Write beside the target and rename, so a failed export never leaves half a file.
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            count = exporter.export(db, fmt, stream)
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_output(output) as stream:
+        count = exporter.export(db, fmt, stream)
     click.echo(f"Wrote {count} entries to {output}", err=True)
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 import click
 
-from nato_tm.cli.base import db_option, emit, json_option, state
+from nato_tm.cli.base import atomic_output, db_option, emit, json_option, state
 from nato_tm.formats import tmx_write
 from nato_tm.services.align import Alignment, align_files, to_records
 from nato_tm.services.concordance import ConcordanceResult, concordance
@@ -31,21 +30,11 @@ def _write_tmx(doc: Alignment, output: str, source: str, target: str, notes: tup
     header_notes = [{"text": n} for n in notes] + [
         {"text": f"Aligned by nato-tm align from {os.path.basename(source)} and {os.path.basename(target)}."}
     ]
-    folder = os.path.dirname(os.path.abspath(output))
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")  # a failed write never leaves half a file
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            tmx_write.write_header(stream, srclang=doc.source_lang, notes=header_notes)
-            for rec in records:
-                tmx_write.write_unit(stream, rec)
-            tmx_write.write_footer(stream)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the TMX is an ordinary file
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_output(output) as stream:
+        tmx_write.write_header(stream, srclang=doc.source_lang, notes=header_notes)
+        for rec in records:
+            tmx_write.write_unit(stream, rec)
+        tmx_write.write_footer(stream)
     return len(records)
 
 
