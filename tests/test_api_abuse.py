@@ -134,3 +134,21 @@ def test_every_write_route_refuses_a_bad_or_revoked_token(app, client, db: Datab
                 assert resp.status_code == 401, (method, url, header, resp.status_code)
             checked += 1
     assert checked >= 8
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"terms": {"en": "a string, not a list"}},
+        {"terms": {"fr": [["a", "list"]]}},
+        {"terms": {"fr": [{"text": "mot"}]}, "definition": ["not", "an", "object"]},
+        {"terms": {"fr": [{"text": "mot", "note": {"nested": 1}}]}},
+        {"terms": {"fr": [{"text": "mot"}]}, "extra": "x"},
+        {"terms": {"fr": [{"text": "mot"}]}, "definition": {"fr": [1, 2]}},
+    ],
+)
+def test_malformed_concept_bodies_are_400_not_500(client, editor_token: str, body: dict) -> None:  # type: ignore[no-untyped-def, type-arg]
+    # Found by schemathesis: these raised AttributeError (HTTP 500) in concepts.concept_record.
+    resp = client.post("/api/v1/concepts", json=body, headers={"Authorization": f"Bearer {editor_token}"})
+    assert resp.status_code == 400, resp.get_data(as_text=True)[:300]
+    assert _error(resp)["code"] == "invalid"

@@ -227,11 +227,32 @@ def delete_term(db: Database, cid: str, term_id: int) -> None:
 
 def _opt(data: Mapping[str, Any], key: str) -> Any:
     value = data.get(key)
+    if isinstance(value, (Mapping, list)):  # a field is a single value, never a structure
+        raise InvalidInput(f"'{key}' must be a single value, not {type(value).__name__}", param=key)
     return value if value not in ("", None) else None
+
+
+def _mapping(value: Any, param: str) -> dict[str, Any]:
+    """A JSON object field (absent: empty); anything else is InvalidInput naming it."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidInput(f"'{param}' must be an object", param=param)
+    return dict(value)
+
+
+def _listed(value: Any, param: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidInput(f"'{param}' maps a language to a list of terms", param=param)
+    return value
 
 
 def term_record(data: Mapping[str, Any], lang: str | None = None) -> TermRecord:
     """A term record from a JSON object (the TermDoc field names; ``type`` or ``term_type``)."""
+    if not isinstance(data, Mapping):
+        raise InvalidInput("a term is an object with 'text' and 'lang'", param="terms")
     text = data.get("text")
     tag = data.get("lang_tag") or data.get("lang") or lang
     if not isinstance(text, str) or not isinstance(tag, str):
@@ -247,7 +268,7 @@ def term_record(data: Mapping[str, Any], lang: str | None = None) -> TermRecord:
         status=data.get("status") or "preferred",
         reliability=reliability,
         case_sensitive=case if isinstance(case, bool) else None,
-        extra=dict(data.get("extra") or {}),
+        extra=_mapping(data.get("extra"), "extra"),
     )
     for name in ("part_of_speech", "gender", "geographical_usage", "context", "context_source", "note", "source"):
         setattr(rec, name, _opt(data, name))
@@ -260,19 +281,20 @@ def concept_record(data: Mapping[str, Any]) -> ConceptRecord:
     terms = data.get("terms") or {}
     if not isinstance(terms, Mapping):
         raise InvalidInput("'terms' maps a language to a list of terms", param="terms")
-    definitions = data.get("definition") or {}
-    sections = {s.get("lang"): s for s in data.get("langs") or [] if isinstance(s, Mapping)}
+    definitions = _mapping(data.get("definition"), "definition")
+    given = data.get("langs") or []
+    sections = {s.get("lang"): s for s in (given if isinstance(given, list) else []) if isinstance(s, Mapping)}
     langs = []
     for lang in sorted(set(terms) | set(definitions), key=lambda x: (x != "fr", x)):
         sec = sections.get(lang, {})
         langs.append(
             LangRecord(
                 lang_tag=lang,
-                definition=definitions.get(lang) or _opt(sec, "definition"),
+                definition=_opt(definitions, lang) or _opt(sec, "definition"),
                 definition_source=_opt(sec, "definition_source"),
                 note=_opt(sec, "note"),
-                terms=[term_record(t, lang) for t in terms.get(lang) or []],
-                extra=dict(sec.get("extra") or {}),
+                terms=[term_record(t, lang) for t in _listed(terms.get(lang), "terms")],
+                extra=_mapping(sec.get("extra"), "extra"),
             )
         )
     fields_ = data.get("subject_fields") or []
@@ -282,7 +304,7 @@ def concept_record(data: Mapping[str, Any]) -> ConceptRecord:
         note=_opt(data, "note"),
         source=_opt(data, "source"),
         langs=langs,
-        extra=dict(data.get("extra") or {}),
+        extra=_mapping(data.get("extra"), "extra"),
     )
     check_record(rec)
     return rec

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from nato_tm import __version__
-from nato_tm.store.termbase import TERM_TYPES
+from nato_tm.store.termbase import STATUSES, TERM_TYPES
 
 bp = Blueprint("openapi", __name__)
 
@@ -45,6 +45,7 @@ LANG = {
     "example": "fr",
     "description": "fr or en (fr_FR, fr-FR accepted); empty means the default",
     "pattern": "^(|([Ff][Rr]|[Ee][Nn])([-_][A-Za-z0-9]{1,8})*)$",
+    "nullable": True,
 }
 LANG_ANY = {**LANG, "pattern": "^(|([Ff][Rr]|[Ee][Nn])([-_][A-Za-z0-9]{1,8})*|[Aa][Nn][Yy])$"}
 
@@ -91,6 +92,29 @@ PAIR = "^([Ff][Rr]|[Ee][Nn])([-_][A-Za-z0-9]{1,8})*\\|([Ff][Rr]|[Ee][Nn])([-_][A
 EXPORT_MEDIA = ("application/x-tmx+xml", "application/x-tbx+xml", "text/tab-separated-values")
 
 
+TERM_FIELDS: dict[str, Any] = {
+    "text": _text(1000),
+    "type": {"enum": list(TERM_TYPES)},
+    "status": {"enum": list(STATUSES)},
+    "reliability": {**_int(1, 4), "nullable": True},
+}
+
+
+def _terms_by_lang() -> dict[str, Any]:
+    """{"fr": [term, ...], "en": [...]}: at least one language with at least one term."""
+    terms = {
+        "type": "array",
+        "minItems": 1,
+        "items": {"type": "object", "required": ["text"], "properties": TERM_FIELDS},
+    }
+    return {
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": False,
+        "properties": {"fr": terms, "en": terms},
+    }
+
+
 def _paths() -> dict[str, Any]:
     cid = _param("concept_id", "path", "Concept id", required=True)
     tid = _param("term_id", "path", "Term id", I, required=True)
@@ -99,8 +123,15 @@ def _paths() -> dict[str, Any]:
         **OBJ,
         "description": "As GET returns it: id, subject_fields, source, note, definition {lang: text}, "
         "terms {lang: [{text, type, status, reliability, ...}]}",
+        "required": ["terms"],
+        "properties": {"terms": _terms_by_lang()},
     }
-    term_body = {**OBJ, "description": "text, lang, type, status, reliability (1-4), note, source, context"}
+    term_body = {
+        **OBJ,
+        "description": "text, lang, type, status, reliability (1-4), note, source, context",
+        "required": ["text", "lang"],
+        "properties": {**TERM_FIELDS, "lang": {**LANG, "pattern": LANG_PATTERN}},
+    }
     src_tgt = [_q("from", "Source language", schema=LANG), _q("to", "Target language", schema=LANG)]
     return {
         "/api/v1/terms": {
