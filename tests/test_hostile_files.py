@@ -331,3 +331,12 @@ def test_tbx_reader_raises_only_format_errors(body: list[str], cut: int) -> None
 @given(data=st.binary(max_size=300))
 def test_tsv_reader_raises_only_format_errors(data: bytes) -> None:
     _only_domain_errors(tsv, b"en\tfr\n" + data)
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parent / "data" / "hostile").glob("fuzz-*.bin")), ids=str)
+def test_inputs_the_fuzzers_found_now_fail_cleanly(path: Path) -> None:
+    # Each made a reader raise something else than NatoTmError (ValueError, XMLSyntaxError, UnicodeDecodeError).
+    from nato_tm.formats import glossary
+
+    module = {"tmx": tmx, "tbx": tbx, "tsv": tsv, "glossary": glossary}[path.name.split("-")[1]]
+    _only_domain_errors(module, path.read_bytes())
