@@ -152,3 +152,25 @@ def test_malformed_concept_bodies_are_400_not_500(client, editor_token: str, bod
     resp = client.post("/api/v1/concepts", json=body, headers={"Authorization": f"Bearer {editor_token}"})
     assert resp.status_code == 400, resp.get_data(as_text=True)[:300]
     assert _error(resp)["code"] == "invalid"
+
+
+def test_text_xml_cannot_carry_is_refused_so_exports_keep_working(client, editor_token: str) -> None:  # type: ignore[no-untyped-def]
+    # Found by schemathesis: a term with U+000F was stored, then every TBX export answered 500.
+    auth = {"Authorization": f"Bearer {editor_token}"}
+    unit = {"source": "Le Conseil\x01 de l'Atlantique Nord", "target": "The North Atlantic Council"}
+    resp = client.post("/api/v1/tm/units", json=unit, headers=auth)
+    assert resp.status_code == 400 and "U+0001" in _error(resp)["message"]
+    concept = {"terms": {"fr": [{"text": "bouclier\x0f"}], "en": [{"text": "shield"}]}}
+    resp = client.post("/api/v1/concepts", json=concept, headers=auth)
+    assert resp.status_code == 400 and "U+000F" in _error(resp)["message"]
+    for fmt in ("tmx", "tbx", "tbx2", "tsv"):
+        assert client.get(f"/api/v1/export/{fmt}").status_code == 200
+
+
+def test_tsv_line_with_a_control_character_is_skipped(tmp_path, db: Database) -> None:  # type: ignore[no-untyped-def]
+    from nato_tm.services.importer import import_path
+
+    path = tmp_path / "ctl.tsv"
+    path.write_text("en\tfr\nShield\tBouclier\nBell\x07\tCloche\n", encoding="utf-8")
+    report = import_path(db, str(path), skip_invalid=True)
+    assert report.added == 1 and "U+0007" in report.skipped[0].reason

@@ -18,6 +18,7 @@ from typing import IO
 from nato_tm.errors import FormatError
 from nato_tm.formats.records import Skipped, UnitRecord, VariantRecord
 from nato_tm.formats.registry import Format, ReadOptions, Record
+from nato_tm.formats.xmlsafe import not_xml
 
 # ISO 639-1 primary subtag, optional region/script subtags: en, fr, fr-CA, en_GB, zh-Hant-TW.
 LANG_TAG = re.compile(r"^[A-Za-z]{2}(?:[-_][A-Za-z0-9]{2,8})*$")
@@ -41,6 +42,8 @@ def _prop_type(column: str) -> str:
 def _row(cells: list[str], header: list[str], langs: list[int], origin: str, where: str) -> Record:
     if len(cells) != len(header):
         return Skipped(where=where, reason=f"{len(cells)} fields where the header has {len(header)}")
+    if bad := next((not_xml(c) for c in cells if not_xml(c)), None):
+        return Skipped(where=where, reason=f"the control character {bad} cannot be stored (TMX cannot carry it)")
     variants = [VariantRecord(lang_tag=header[i].strip(), text=cells[i]) for i in langs if cells[i].strip()]
     if len({v.lang_tag.split("-")[0].lower() for v in variants}) < 2:
         return Skipped(where=where, reason="text in fewer than two languages")

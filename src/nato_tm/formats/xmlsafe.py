@@ -28,8 +28,16 @@ MAX_CHILDREN = 10_000
 # Elements in one record (a subtree rooted at ``record_depth``): bounds memory per record.
 MAX_RECORD_ELEMENTS = 50_000
 MAX_NAMESPACES = 100
+# Characters XML 1.0 cannot hold at all (not even as &#...;): stored text with one could never be exported.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 ONE_BYTE = re.compile(rb"(iso-?8859-\d+|latin-?1|l1|(windows|cp)-?125\d)$", re.IGNORECASE)
 DECLARED = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+
+
+def not_xml(text: str | None) -> str | None:
+    """The first character of ``text`` that XML 1.0 cannot hold, as U+XXXX, or None."""
+    found = NOT_XML.search(text or "")
+    return f"U+{ord(found.group()):04X}" if found else None
 
 
 def parser() -> etree.XMLParser:

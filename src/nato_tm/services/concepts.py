@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from nato_tm.errors import Conflict, InvalidInput, NotFound
 from nato_tm.formats.records import ConceptRecord, LangRecord, TermRecord
+from nato_tm.formats.xmlsafe import not_xml
 from nato_tm.store.db import Database
 from nato_tm.store.termbase import STATUSES, TERM_TYPES, Concept, LangSection, Term
 from nato_tm.store.termbase_repo import content_id, fill, record_state, term_row, term_state
@@ -108,6 +109,10 @@ def check_term(t: TermRecord, where: str = "term") -> None:
         raise InvalidInput(f"{where}: status must be one of {', '.join(STATUSES)}", param="status")
     if t.reliability is not None and t.reliability not in (1, 2, 3, 4):
         raise InvalidInput(f"{where}: reliability is 1 to 4 (IATE scale)", param="reliability")
+    for name in ("text", "note", "source", "context", "context_source", "part_of_speech", "gender"):
+        value = getattr(t, name)
+        if isinstance(value, str) and (bad := not_xml(value)):  # TBX could never carry it
+            raise InvalidInput(f"{where}: {name} holds the control character {bad}", param=name)
 
 
 def check_record(rec: ConceptRecord) -> None:
@@ -120,6 +125,13 @@ def check_record(rec: ConceptRecord) -> None:
             raise InvalidInput(f"unknown language {lang.lang_tag!r} (fr or en)", param="lang")
         for t in lang.terms:
             check_term(t, f"term {t.text!r}")
+        for name in ("definition", "definition_source", "note"):
+            value = getattr(lang, name)
+            if isinstance(value, str) and (bad := not_xml(value)):
+                raise InvalidInput(f"{lang.lang_tag} {name} holds the control character {bad}", param=name)
+    for value in (rec.note, rec.source, *rec.subject_fields):
+        if isinstance(value, str) and (bad := not_xml(value)):
+            raise InvalidInput(f"the concept holds the control character {bad}", param="note")
 
 
 def _load(session: Session, cid: str) -> Concept:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from nato_tm.errors import InvalidInput, NotFound
 from nato_tm.formats.records import UnitRecord, VariantRecord
 from nato_tm.formats.tmx import CONTEXT_PROP
+from nato_tm.formats.xmlsafe import not_xml
 from nato_tm.store import memory_index
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit
@@ -72,6 +73,8 @@ def _check(text: str, lang: str, param: str) -> str:
         raise InvalidInput(f"{param} is empty", param=param)
     if len(text) > MAX_SEGMENT:
         raise InvalidInput(f"{param} is longer than {MAX_SEGMENT} characters", param=param)
+    if bad := not_xml(text):  # TMX could never carry it: the export would fail for everyone
+        raise InvalidInput(f"{param} holds the control character {bad}, which TMX cannot carry", param=param)
     if primary_lang(lang) not in LANG_OK:
         raise InvalidInput(f"unsupported language {lang!r} (use fr or en)", param="src" if param == "source" else "tgt")
     return lang.strip()
