@@ -12,14 +12,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_tests_run_against_the_installed_package() -> None:
     # A src layout: the package under test must be the installed one, not the source tree.
-    assert REPO / "src" not in Path(nato_tm.__file__).resolve().parents
+    assert (REPO / "src").resolve() not in Path(nato_tm.__file__).resolve().parents
 
 
 def test_templates_and_static_files_are_shipped() -> None:
     web = resources.web_dir()
     assert (web / "templates" / "base.html").is_file()
     assert (web / "static" / "style.css").is_file()
-    assert REPO not in web.resolve().parents
+    # Found inside the installed package, not through a path into the source tree.
+    assert web.resolve() != (REPO / "web").resolve()
+    assert Path(nato_tm.__file__).resolve().parent in web.resolve().parents
 
 
 def test_seed_data_is_shipped() -> None:
