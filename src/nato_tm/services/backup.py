@@ -192,12 +192,14 @@ def restore(db: Database, directory: str) -> BackupReport:
         if not path.is_file():
             raise FormatError("missing from the backup", file=str(path))
         _check_file(path, entry)
-    migrate.upgrade(db)
-    if manifest["schema"] != migrate.head():
-        raise InvalidInput(
-            f"the backup has schema {manifest['schema']!r} but this nato-tm has {migrate.head()!r}", param="directory"
-        )
-    report = BackupReport(directory=str(folder), schema=manifest["schema"])
+    schema = manifest["schema"]
+    if not migrate.known(schema):
+        raise InvalidInput(f"the backup has schema {schema!r}, which this nato-tm does not know", param="directory")
+    # Rows go into the schema they were written from; the migrations then bring them up to date.
+    if migrate.current(db) not in (None, schema):
+        raise Conflict(f"restore needs an empty database at schema {schema!r} or none", param="db")
+    migrate.upgrade(db, schema)
+    report = BackupReport(directory=str(folder), schema=schema)
 
     def work(session: Session) -> BackupReport:
         if not _is_empty(session):
@@ -209,4 +211,6 @@ def restore(db: Database, directory: str) -> BackupReport:
         report.indexed_variants = memory_index.rebuild_index(session)
         return report
 
-    return db.write(work, attempts=1)
+    db.write(work, attempts=1)
+    report.schema = migrate.upgrade(db)[1]
+    return report

@@ -29,14 +29,22 @@ def current(db: Database) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(db: Database) -> tuple[str | None, str]:
-    """Create or upgrade the schema to the newest revision; return (before, after)."""
+def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str]:
+    """Create or upgrade the schema to the newest revision (or ``revision``); return (before, after)."""
     before = current(db)
     cfg = _config()
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
-    return before, head()
+        command.upgrade(cfg, revision)
+    return before, head() if revision == "head" else revision
+
+
+def known(revision: str) -> bool:
+    """Whether this package ships ``revision``."""
+    try:
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+    except Exception:  # alembic raises its own errors for unknown or malformed ids
+        return False
 
 
 def revision(db: Database, message: str) -> None:
