@@ -74,14 +74,16 @@ def test_stemming_collapses_plural_in_both_languages() -> None:
     assert stem_key("sécurité coopérative", "fr") == stem_key("securite cooperative", "fr")
 
 
-def test_acronyms_are_not_stemmed() -> None:
-    assert [t.stem for t in tokenize("IMS EMI", "en")] == ["ims", "emi"]
+def test_keys_do_not_depend_on_case() -> None:
+    assert stem_key("SÉCURITÉ COOPÉRATIVE", "fr") == stem_key("sécurité coopérative", "fr")
+    assert stem_key("IMS", "en") == stem_key("ims", "en")
 
 
 def test_french_number_groups_are_one_token() -> None:
     toks = tokenize("soit 1\u00a0000,5 euros", "fr")
     assert [t.text for t in toks if t.kind == "number"] == ["1 000,5"]
     assert [t.text for t in tokenize("1,000.5 dollars", "en") if t.kind == "number"] == ["1,000.5"]
+    assert [t.text for t in tokenize("2\u202f500\u202f000 soldats", "fr") if t.kind == "number"] == ["2 500 000"]
 
 
 def test_nfc_offsets_with_decomposed_input() -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from nato_tm.errors import InvalidInput, StoreUnavailable
 from nato_tm.store.db import Database
 from nato_tm.store.termbase_query import Marker, TermRow, change_marker, term_rows
-from nato_tm.text.pipeline import ELISIONS, LANGS, Token, content, primary_lang, stem, tokenize
+from nato_tm.text.pipeline import ELISIONS, LANGS, Token, content, primary_lang, tokenize
 
 _WORD = re.compile(r"\w")  # a token without a word character is punctuation (as in the pipeline)
 SEP = "\x1f"  # between stem keys: a key matches on token boundaries only
@@ -209,12 +209,6 @@ def _candidates(
         return []
     keys = [toks[i].stem for i in positions]
     matches = _scan(automaton, keys)
-    # The pipeline does not stem all-capital words (acronyms); a heading in capitals
-    # («SÉCURITÉ COOPÉRATIVE») is stemmed here too so that it still meets its terms.
-    if any(toks[i].stem == toks[i].base and toks[i].text.isupper() for i in positions):
-        capitals = [stem(toks[i].base, lang) if toks[i].kind == "word" else toks[i].stem for i in positions]
-        if capitals != keys:
-            matches += _scan(automaton, capitals)
     found: dict[tuple[int, int], list[Entry]] = {}
     for first, last, entries in matches:
         ok = [e for e in entries if _fits(e, toks, positions, first, last)]

@@ -56,6 +56,7 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,\u00a0\u202f ]\d+)*(?:[.,]\d+)?%?$")
 _WORD = re.compile(r"\w", re.UNICODE)
 _FR_GROUP = re.compile(r"^\d{3}(?:[.,]\d+)?$")
+_FR_GROUPED = re.compile(r"^\d{1,3}(?: \d{3})*$")  # 2, 2 500, 2 500 000: a number still open to a group
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +188,7 @@ def _merge(canon: str, spans: list[tuple[int, int]], lang: str) -> list[tuple[in
                 lang == "fr"
                 and s == pe + 1
                 and canon[pe] == " "
-                and prev.isdigit()
-                and (len(prev) <= 3 or " " in canon[ps:pe])
+                and _FR_GROUPED.match(prev) is not None
                 and _FR_GROUP.match(canon[s:e]) is not None
             )
             if glued or grouped:
@@ -196,10 +196,6 @@ def _merge(canon: str, spans: list[tuple[int, int]], lang: str) -> list[tuple[in
                 continue
         out.append((s, e))
     return out
-
-
-def _is_acronym(surface: str) -> bool:
-    return len(surface) > 1 and surface.isupper()
 
 
 def _kind(surface: str, fold: str, lang: str) -> str:
@@ -224,8 +220,8 @@ def tokenize(text: str, lang: str) -> tuple[Token, ...]:
         fold = fold_case(surface)
         base = fold_accents(fold)
         kind = _kind(surface, fold, lang)
-        # Acronyms (IMS, EMI) are not inflected words: stemming would mangle them.
-        key = stem(base, lang) if kind == "word" and not _is_acronym(surface) else base
+        # Words in capitals are stemmed too: keys must not depend on case (SÉCURITÉ = sécurité).
+        key = stem(base, lang) if kind == "word" else base
         tokens.append(Token(surface, starts[s], ends[e - 1], fold, base, key, kind))
     return tuple(tokens)
 
