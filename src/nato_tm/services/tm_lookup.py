@@ -32,6 +32,7 @@ from nato_tm.services.tm_score import (
     upper_bound,
 )
 from nato_tm.store import memory_index
+from nato_tm.store.base import as_utc
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit, Variant
 from nato_tm.store.memory_repo import key_hash
@@ -201,10 +202,6 @@ def _reviewed(unit: Any) -> bool:
     )
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
 def _translations(session: Session, src: str, tgt: str, hashes: set[str]) -> dict[str, int]:
     """How many different target texts each source key has across the memory."""
     texts: dict[str, set[str]] = defaultdict(set)
@@ -235,7 +232,7 @@ def _pairs(session: Session, scored: list[_Scored], src: str, tgt: str) -> list[
 
 
 def _rank_key(value: int, reviewed: bool, unit: Any, target: Any) -> tuple[Any, ...]:
-    when = _aware(unit.changed_at) or _aware(unit.created_at) or datetime.min.replace(tzinfo=UTC)
+    when = as_utc(unit.changed_at) or as_utc(unit.created_at) or datetime.min.replace(tzinfo=UTC)
     return (-value, not reviewed, -when.timestamp(), unit.id, target.id)
 
 
@@ -262,12 +259,12 @@ def _build(text: str, src: str, tgt: str, pair: _Pair, value: int) -> Match:
         target_lang=target.lang_tag,
         origin=unit.origin,
         reviewed=_reviewed(unit),
-        created_at=_aware(unit.created_at),
+        created_at=as_utc(unit.created_at),
         created_by=unit.created_by,
-        changed_at=_aware(unit.changed_at),
+        changed_at=as_utc(unit.changed_at),
         changed_by=unit.changed_by,
         usage_count=unit.usage_count or 0,
-        last_used_at=_aware(unit.last_used_at),
+        last_used_at=as_utc(unit.last_used_at),
     )
 
 

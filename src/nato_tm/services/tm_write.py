@@ -13,6 +13,7 @@ from nato_tm.formats.records import UnitRecord, VariantRecord
 from nato_tm.formats.tmx import CONTEXT_PROP
 from nato_tm.formats.xmlsafe import not_xml
 from nato_tm.store import memory_index
+from nato_tm.store.base import as_utc
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit
 from nato_tm.store.memory_repo import record_hash, save_units
@@ -48,18 +49,14 @@ class UnitDoc:
     outcome: str = "unchanged"  # "added", "updated" or "unchanged"
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
 def unit_doc(unit: Unit, outcome: str = "unchanged") -> UnitDoc:
     """The document of a stored unit."""
     return UnitDoc(
         id=unit.id,
         origin=unit.origin,
-        created_at=_aware(unit.created_at),
+        created_at=as_utc(unit.created_at),
         created_by=unit.created_by,
-        changed_at=_aware(unit.changed_at),
+        changed_at=as_utc(unit.changed_at),
         changed_by=unit.changed_by,
         usage_count=unit.usage_count or 0,
         variants=[VariantDoc(v.lang, v.lang_tag, v.text, v.markup) for v in unit.variants],

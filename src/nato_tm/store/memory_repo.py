@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from nato_tm.formats.records import UnitRecord, VariantRecord
 from nato_tm.formats.tmx import CONTEXT_PROP
 from nato_tm.store import memory_index
+from nato_tm.store.base import as_utc
 from nato_tm.store.memory import Unit, Variant
 from nato_tm.store.termbase import Term
 from nato_tm.text.pipeline import match_key, primary_lang
@@ -33,11 +34,6 @@ def content_hash(pairs: Sequence[tuple[str, str]]) -> str:
 def record_hash(rec: UnitRecord) -> str:
     """The content hash of a unit record."""
     return content_hash([(primary_lang(v.lang_tag), v.markup or v.text) for v in rec.variants])
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def new_variant(rec: VariantRecord) -> Variant:
@@ -129,10 +125,10 @@ def merge(unit: Unit, rec: UnitRecord) -> bool:
 
 def _later(unit: Unit, rec: UnitRecord) -> bool:
     changed = False
-    if rec.last_used_at and (unit.last_used_at is None or rec.last_used_at > _aware(unit.last_used_at)):  # type: ignore[operator]
+    if rec.last_used_at and (unit.last_used_at is None or rec.last_used_at > as_utc(unit.last_used_at)):  # type: ignore[operator]
         unit.last_used_at = rec.last_used_at
         changed = True
-    if rec.changed_at and (unit.changed_at is None or rec.changed_at > _aware(unit.changed_at)):  # type: ignore[operator]
+    if rec.changed_at and (unit.changed_at is None or rec.changed_at > as_utc(unit.changed_at)):  # type: ignore[operator]
         unit.changed_at, unit.changed_by = rec.changed_at, rec.changed_by or unit.changed_by
         changed = True
     return changed
@@ -197,9 +193,9 @@ def _variant_record(v: Variant) -> VariantRecord:
         text=v.text,
         markup=v.markup,
         context_prev=next((p["value"] for p in v.props or [] if p.get("type") == CONTEXT_PROP), None),
-        created_at=_aware(v.created_at),
+        created_at=as_utc(v.created_at),
         created_by=v.created_by,
-        changed_at=_aware(v.changed_at),
+        changed_at=as_utc(v.changed_at),
         changed_by=v.changed_by,
         props=list(v.props or []),
         notes=list(v.notes or []),
@@ -214,12 +210,12 @@ def unit_record(unit: Unit) -> UnitRecord:
         tuid=unit.tuid,
         srclang=unit.srclang,
         origin=unit.origin,
-        created_at=_aware(unit.created_at),
+        created_at=as_utc(unit.created_at),
         created_by=unit.created_by,
-        changed_at=_aware(unit.changed_at),
+        changed_at=as_utc(unit.changed_at),
         changed_by=unit.changed_by,
         usage_count=unit.usage_count or 0,
-        last_used_at=_aware(unit.last_used_at),
+        last_used_at=as_utc(unit.last_used_at),
         props=list(unit.props or []),
         notes=list(unit.notes or []),
         attrs=dict(unit.attrs or {}),
