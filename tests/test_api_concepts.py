@@ -46,7 +46,8 @@ def test_concept_lifecycle(client, editor_token) -> None:  # type: ignore[no-unt
     doc = client.get("/api/v1/concepts/test-cimic").get_json()
     doc["note"] = "révisé"
     assert client.put("/api/v1/concepts/test-cimic", json=doc, headers=auth).get_json()["note"] == "révisé"
-    assert client.delete("/api/v1/concepts/test-cimic", headers=auth).status_code == 204
+    deleted = client.delete("/api/v1/concepts/test-cimic", headers=auth)
+    assert deleted.status_code == 204 and "Content-Type" not in deleted.headers
     missing = client.get("/api/v1/concepts/test-cimic")
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
 

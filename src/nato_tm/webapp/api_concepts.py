@@ -12,7 +12,9 @@ bp = Blueprint("api_concepts", __name__, url_prefix="/api/v1")
 
 
 def _no_content() -> Response:
-    return Response(status=204)
+    response = Response(status=204)
+    del response.headers["Content-Type"]  # no body, so no media type (Werkzeug would say text/html)
+    return response
 
 
 @bp.post("/concepts")
