@@ -112,6 +112,19 @@ def test_a_line_without_target_fails_unless_skipped(empty_db: Database) -> None:
     assert report.added == 1 and [s.where for s in report.skipped] == ["short.txt:2"]
 
 
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [("EMI\tIMS\nComité\x0fmilitaire\tMilitary Committee\n", "ctl.txt"), ("fr,en\nEMI,IMS\nCS,C\x01S\n", "ctl.csv")],
+)
+def test_a_line_with_a_control_character_is_refused(empty_db: Database, data: str, name: str) -> None:
+    # TBX cannot carry U+000F or U+0001: stored, such a term would break every export.
+    with pytest.raises(FormatError, match=rf"{name}:\d: the control character"):
+        import_stream(empty_db, io.BytesIO(data.encode()), name)
+    assert stats(empty_db).concepts == 0
+    report = import_stream(empty_db, io.BytesIO(data.encode()), name, skip_invalid=True)
+    assert report.added == 1 and len(report.skipped) == 1
+
+
 def test_format_names_and_extensions() -> None:
     assert by_name("csv") is by_name("omegat") is by_name("glossary")
     assert detect(CSV.read_bytes()[:4096], CSV.name).name == "glossary"

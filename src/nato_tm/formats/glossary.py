@@ -28,6 +28,7 @@ from typing import IO
 from nato_tm.errors import FormatError
 from nato_tm.formats.records import ConceptRecord, LangRecord, Skipped, TermRecord
 from nato_tm.formats.registry import Format, ReadOptions, Record
+from nato_tm.formats.xmlsafe import not_xml
 from nato_tm.text.pipeline import primary_lang
 
 LANGS = ("fr", "en")
@@ -89,10 +90,20 @@ def _rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         start = reader.line_num + 1
 
 
+def _unstorable(cells: list[str], where: str) -> Skipped | None:
+    """A line holding a character TBX cannot carry: stored, it would break every export."""
+    if bad := next((not_xml(c) for c in cells if not_xml(c)), None):
+        return Skipped(where, f"the control character {bad} cannot be stored (TBX cannot carry it)")
+    return None
+
+
 def _headerless(rows: Iterable[tuple[int, list[str]]], name: str, options: ReadOptions) -> Iterator[Record]:
     src, tgt = _check_lang(options.src_lang, name), _check_lang(options.tgt_lang, name)
     for number, cells in rows:
         cells = [c.strip() for c in cells]
+        if skipped := _unstorable(cells, f"{name}:{number}"):
+            yield skipped
+            continue
         if len(cells) < 2 or not cells[0] or not cells[1]:
             yield Skipped(f"{name}:{number}", "a glossary line needs a source term and a target term")
             continue
@@ -105,6 +116,9 @@ def _with_header(header: list[str], rows: Iterable[tuple[int, list[str]]], name:
     columns = [c.strip() for c in header]
     langs = [c for c in columns if _is_lang(c)]
     for number, cells in rows:
+        if skipped := _unstorable(cells, f"{name}:{number}"):
+            yield skipped
+            continue
         row = dict(zip(columns, (c.strip() for c in cells), strict=False))
         sections = [
             LangRecord(tag, definition=row.get(f"definition_{primary_lang(tag)}") or None, terms=[_term(row[tag], tag)])
