@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Blueprint, Response, current_app, request
 
 from nato_tm.errors import InvalidInput
@@ -75,6 +78,17 @@ def check() -> Response:
     return document(check_pair(get_db(current_app), source, target, src, tgt))
 
 
+def _lookup_options(params: Mapping[str, Any]) -> tuple[str, str, dict[str, int]]:
+    """Languages, lowest score and number of matches, as the single and the bulk lookup take them."""
+    src = lang_param(params, "from", "fr") or "fr"
+    tgt = lang_param(params, "to", _other(src)) or _other(src)
+    return (
+        src,
+        tgt,
+        {"min_score": int_param(params, "min", 50, 0, 101), "limit": int_param(params, "limit", 5, 1, MAX_LIMIT)},
+    )
+
+
 @bp.get("/tm/lookup")
 def lookup() -> Response:
     """Fuzzy matches for one segment: q, from, to, min (0-101), limit, prev (the previous segment)."""
@@ -82,17 +96,8 @@ def lookup() -> Response:
 
     args = request.args
     text = text_param(args, "q")
-    src = lang_param(args, "from", "fr") or "fr"
-    tgt = lang_param(args, "to", _other(src)) or _other(src)
-    doc = run(
-        get_db(current_app),
-        text,
-        src,
-        tgt,
-        min_score=int_param(args, "min", 50, 0, 101),
-        limit=int_param(args, "limit", 5, 1, MAX_LIMIT),
-        prev=text_param(args, "prev", required=False) or None,
-    )
+    src, tgt, options = _lookup_options(args)
+    doc = run(get_db(current_app), text, src, tgt, prev=text_param(args, "prev", required=False) or None, **options)
     return document(doc)
 
 
@@ -113,17 +118,8 @@ def bulk_lookup() -> Response:
         raise InvalidInput("'prevs' must be a list with one previous segment (or null) per segment", param="prevs")
     if prevs is not None:
         prevs = [text_param({"prevs": p}, "prevs", required=False) or None for p in prevs]
-    src = lang_param(body, "from", "fr") or "fr"
-    tgt = lang_param(body, "to", _other(src)) or _other(src)
-    doc = run(
-        get_db(current_app),
-        texts,
-        src,
-        tgt,
-        min_score=int_param(body, "min", 50, 0, 101),
-        limit=int_param(body, "limit", 5, 1, MAX_LIMIT),
-        prevs=prevs,
-    )
+    src, tgt, options = _lookup_options(body)
+    doc = run(get_db(current_app), texts, src, tgt, prevs=prevs, **options)
     return document(doc)
 
 
