@@ -15,7 +15,7 @@ import html
 import io
 import re
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, TypedDict
 
 from lxml import etree
 
@@ -40,16 +40,22 @@ def not_xml(text: str | None) -> str | None:
     return f"U+{ord(found.group()):04X}" if found else None
 
 
+# The one set of safety options, shared by the whole-document parser and the streaming one,
+# so the two can never drift apart.
+class _SafeOptions(TypedDict):
+    resolve_entities: bool
+    no_network: bool
+    load_dtd: bool
+    huge_tree: bool
+    remove_comments: bool
+
+
+_SAFE = _SafeOptions(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=False)
+
+
 def parser() -> etree.XMLParser:
     """A parser that refuses entities, DTDs and network access."""
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=False,
-    )
+    return etree.XMLParser(dtd_validation=False, **_SAFE)
 
 
 class _EncodingCheck:
@@ -165,12 +171,8 @@ def iterparse(
     events = etree.iterparse(
         checked,
         events=("start", "end", "comment", "pi"),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=False,
         remove_pis=False,
+        **_SAFE,
     )
     guard = _Guard(name, record_depth)
     try:
