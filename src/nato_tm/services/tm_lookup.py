@@ -31,7 +31,7 @@ from nato_tm.services.tm_score import (
     score_stored,
     upper_bound,
 )
-from nato_tm.store import memory_index
+from nato_tm.store import memory_candidates
 from nato_tm.store.base import as_utc
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit, Variant
@@ -165,7 +165,7 @@ def _score_candidates(
 ) -> list[_Scored]:
     """Exact scores of the candidates that can reach the top ``limit``, best bound first."""
     q = analyse(text, src)
-    found = memory_index.candidates(session, src, q.keys, min_score)
+    found = memory_candidates.candidates(session, src, q.keys, min_score)
     bounds = {vid: upper_bound(q.keys, prof.keys) for vid, prof in found.items()}
     bounds.update({vid: 101 for vid in _exact_ids(session, text, src)})
     order = sorted((-b, vid) for vid, b in bounds.items() if b >= min_score)
