@@ -7,6 +7,7 @@ candidate comes from the database, so a unit written through one worker is found
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,14 +36,17 @@ from nato_tm.store import memory_candidates
 from nato_tm.store.base import as_utc
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit, Variant
+from nato_tm.store.memory_candidates import VariantRow
 from nato_tm.store.memory_repo import key_hash
 from nato_tm.text.pipeline import LANGS, primary_lang
-from nato_tm.text.placeables import analyse
+from nato_tm.text.placeables import Analysis, analyse
 
 MAX_TEXT = 2000
 MAX_LIMIT = 50
 MAX_BULK = 100
-BATCH = 16  # candidates scored per round; rounds stop once no unscored candidate can enter the top
+# Candidates read per round (doubling up to MAX_BATCH): rounds stop once no unread one can enter the top.
+FIRST_BATCH = 16
+MAX_BATCH = 256
 REVIEWED_PROPS = {"x-reviewed", "reviewed", "x-status", "status"}
 REVIEWED_VALUES = {"1", "true", "yes", "reviewed", "approved", "final", "signed-off"}
 
@@ -90,7 +94,7 @@ class LookupResult:
 
 @dataclass
 class _Scored:
-    variant: Any  # a row: id, unit_id, text, markup, prev_hash, key_hash, lang_tag
+    variant: VariantRow
     score: Score
 
 
@@ -117,9 +121,6 @@ def check_args(text: str, src: str, tgt: str, min_score: int, limit: int) -> tup
     return s, t
 
 
-_VARIANT_COLS = (
-    *(Variant.id, Variant.unit_id, Variant.text, Variant.markup, Variant.prev_hash, Variant.key_hash, Variant.lang_tag),
-)
 _UNIT_COLS = (
     *(Unit.id, Unit.origin, Unit.props, Unit.created_at, Unit.created_by, Unit.changed_at, Unit.changed_by),
     *(Unit.usage_count, Unit.last_used_at),
@@ -136,7 +137,6 @@ def _statements() -> dict[str, Any]:
         .where(Variant.lang == bindparam("lang"), Variant.key_hash == bindparam("kh"))
         .order_by(Variant.id)
         .limit(200),
-        "variants": select(*_VARIANT_COLS).where(Variant.id.in_(ids)),
         # No language condition in SQL: without planner statistics (a fresh SQLite store is never
         # ANALYZEd) SQLite read it through the (lang, key_hash) index, a scan of every target-language
         # variant (377 ms at 100k units, see BENCHMARKS.md); by unit_id it reads two rows a unit.
@@ -160,36 +160,54 @@ def _rows(session: Session, name: str, **params: Any) -> list[Any]:
     return list(session.connection().execute(_statements()[name], params))
 
 
-def _score_candidates(
-    session: Session, text: str, src: str, prev: str | None, min_score: int, limit: int
-) -> list[_Scored]:
-    """Exact scores of the candidates that can reach the top ``limit``, best bound first."""
-    q = analyse(text, src)
+def _order(session: Session, q: Analysis, text: str, src: str, min_score: int) -> list[tuple[int, int]]:
+    """(score bound, variant id) of every candidate that may reach ``min_score``, best bound first."""
+    exact = _exact_ids(session, text, src)  # also the segments that are not indexed
     found = memory_candidates.candidates(session, src, q.keys, min_score)
-    bounds = {vid: upper_bound(q.keys, prof.keys) for vid, prof in found.items()}
-    bounds.update({vid: 101 for vid in _exact_ids(session, text, src)})
-    order = sorted((-b, vid) for vid, b in bounds.items() if b >= min_score)
+    taken = set(exact)
+    return [(101, vid) for vid in exact] + [(b, vid) for b, vid in found if b >= min_score and vid not in taken]
+
+
+def _score_candidates(
+    session: Session, text: str, src: str, tgt: str, prev: str | None, min_score: int, limit: int
+) -> list[_Scored]:
+    """Exact scores of every candidate that can reach the top ``limit``, read best bound first.
+
+    Candidates are loaded a batch at a time; reading stops as soon as the next one's bound is
+    below the floor that the ``limit`` best scores so far set.
+    """
+    q = analyse(text, src)
+    order = _order(session, q, text, src, min_score)
     prev_hash = key_hash(prev, src) if prev else None
     scored: list[_Scored] = []
-    size = limit
-    while order:
-        best = sorted((s.score.value for s in scored), reverse=True)
+    top: list[int] = []  # min-heap of the best ``limit`` scores of sources with a translation
+    at, size = 0, FIRST_BATCH
+    while at < len(order):
         # A penalty for several translations may still reorder scores one point apart.
-        floor = max(min_score, best[limit - 1] - MULTI_TRANSLATION_PENALTY) if len(best) >= limit else min_score
-        batch = [vid for b, vid in order[:size] if -b >= floor]
-        order, size = order[size:], BATCH
+        floor = max(min_score, top[0] - MULTI_TRANSLATION_PENALTY) if len(top) >= limit else min_score
+        batch = [vid for b, vid in order[at : at + size] if b >= floor]
         if not batch:
             break
-        for v in _rows(session, "variants", ids=batch):
-            context = prev_hash is not None and v.prev_hash == prev_hash
-            prof = found.get(v.id)
-            if prof is None:  # found by its exact key only (not indexed): score it from its text
-                s = score(q, analyse(v.text, src), text, v.text, tags=bool(v.markup), context=context)
-            else:
-                s = score_stored(q, prof, text, v.text, src, tags=bool(v.markup), context=context)
+        at, size = at + size, min(2 * size, MAX_BATCH)
+        for v in memory_candidates.variant_rows(session, batch, tgt):
+            if not v.has_target:  # it can give no pair: it must not raise the floor either
+                continue
+            if v.profile is not None and upper_bound(q.keys, v.profile.keys) < floor:
+                continue
+            s = _score_one(q, v, text, src, prev_hash)
             if s.value >= min_score:
                 scored.append(_Scored(v, s))
+                (heapq.heappush if len(top) < limit else heapq.heappushpop)(top, s.value)
+                if len(top) >= limit:
+                    floor = max(min_score, top[0] - MULTI_TRANSLATION_PENALTY)
     return scored
+
+
+def _score_one(q: Analysis, v: VariantRow, text: str, src: str, prev_hash: str | None) -> Score:
+    context = prev_hash is not None and v.prev_hash == prev_hash
+    if v.profile is None:  # found by its exact key only (not indexed): score it from its text
+        return score(q, analyse(v.text, src), text, v.text, tags=bool(v.markup), context=context)
+    return score_stored(q, v.profile, text, v.text, src, tags=bool(v.markup), context=context)
 
 
 def _reviewed(unit: Any) -> bool:
@@ -271,7 +289,7 @@ def _build(text: str, src: str, tgt: str, pair: _Pair, value: int) -> Match:
 def _lookup(
     session: Session, text: str, src: str, tgt: str, min_score: int, limit: int, prev: str | None
 ) -> list[Match]:
-    scored = _score_candidates(session, text, src, prev, min_score, limit)
+    scored = _score_candidates(session, text, src, tgt, prev, min_score, limit)
     ranked: list[tuple[tuple[Any, ...], int, _Pair]] = []
     for pair in _pairs(session, scored, src, tgt):
         s, target, unit, count = pair

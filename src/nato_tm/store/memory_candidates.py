@@ -9,13 +9,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nato_tm.store.memory_index import TmEntry, TmVocab, chunks, load_profile, token_hash
+from nato_tm.store.memory_index import TmEntry, chunks, load_profile, token_hash
 from nato_tm.text.pipeline import primary_lang
 from nato_tm.text.placeables import Profile
 
@@ -27,20 +26,10 @@ GUARANTEED = 75  # from this score up, candidates() misses nothing (prefix filte
 MAX_CANDIDATES = 1500
 
 
-@cache
-def _dfs_stmt() -> Any:
-    # Built once per process: only the statement is kept, never data, so nothing can go stale.
-    return select(TmVocab.token_hash, TmVocab.df).where(TmVocab.token_hash.in_(bindparam("hs", expanding=True)))
-
-
-@cache
-def _profiles_stmt() -> Any:
-    cols = (TmEntry.variant_id, TmEntry.keys, TmEntry.bases, TmEntry.minor, TmEntry.nums)
-    return select(*cols).where(TmEntry.variant_id.in_(bindparam("ids", expanding=True)))
-
-
 def _dfs(session: Session, hashes: Iterable[int]) -> dict[int, int]:
-    return {h: df for h, df in session.connection().execute(_dfs_stmt(), {"hs": sorted(set(hashes))})}
+    keys = sorted(set(hashes))
+    sql = f"SELECT token_hash, df FROM tm_vocab WHERE token_hash IN ({_marks(len(keys))})"
+    return {int(h): int(df) for h, df in _fetch(session, sql, keys)}
 
 
 def _prefix(n: int, t: float) -> int:
@@ -58,12 +47,21 @@ def _plan(positions: list[tuple[int, int]], n: int, min_score: int) -> tuple[flo
     return t, k
 
 
-def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int) -> dict[int, Profile]:
-    """Variants that may score >= min_score against ``keys`` (complete from GUARANTEED up), with their keys."""
+def score_bound(num: int, den: int) -> int:
+    """The best score a variant sharing at most ``num`` of ``max(n, ntok) = den`` keys can reach."""
+    return 101 if num >= den else min(94, 100 * num // den)
+
+
+def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int) -> list[tuple[int, int]]:
+    """(score bound, variant id) of the variants that may score >= min_score, best bound first.
+
+    Complete from GUARANTEED up; at most MAX_CANDIDATES. Nothing is loaded but the postings:
+    the caller reads profiles (``variant_rows``) only for as many as can still enter its top.
+    """
     n = len(keys)
     lang = primary_lang(lang)
     if n == 0:
-        return _wordless(session, lang)
+        return [(101, vid) for vid in _wordless(session, lang)]
     mult = Counter(token_hash(lang, k) for k in keys)
     dfs = _dfs(session, mult)
     # One entry per key position, rarest first: the prefix-filtering order.
@@ -88,16 +86,19 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
                     counts[vid] += c * weight
     # A candidate can at best share every key it has not been checked against: its similarity
     # is at most that overlap over the longer length. Keep those that can reach t, best bound first.
-    bound = {v: min(c + n - seen, ntoks[v], n) / max(n, ntoks[v]) for v, c in counts.items()}
-    alive = [v for v, b in bound.items() if b >= t - 1e-9]
-    alive.sort(key=lambda v: (-bound[v], -counts[v], v))
-    return profiles(session, alive[:MAX_CANDIDATES])
+    ranked = []
+    for v, c in counts.items():
+        num, den = min(c + n - seen, ntoks[v], n), max(n, ntoks[v])
+        if num / den >= t - 1e-9:
+            ranked.append((-num / den, -c, v, score_bound(num, den)))
+    ranked.sort()
+    return [(b, v) for *_, v, b in ranked[:MAX_CANDIDATES]]
 
 
-def _wordless(session: Session, lang: str) -> dict[int, Profile]:
+def _wordless(session: Session, lang: str) -> list[int]:
     """Candidates for a query without words: the segments without words, oldest first."""
     stmt = select(TmEntry.variant_id).where(TmEntry.lang == lang, TmEntry.ntok == 0)
-    return profiles(session, list(session.scalars(stmt.order_by(TmEntry.variant_id).limit(MAX_CANDIDATES))))
+    return list(session.scalars(stmt.order_by(TmEntry.variant_id).limit(MAX_CANDIDATES)))
 
 
 def _extension(positions: list[tuple[int, int]], k: int, prefix: set[int]) -> tuple[set[int], int]:
@@ -114,30 +115,62 @@ def _extension(positions: list[tuple[int, int]], k: int, prefix: set[int]) -> tu
     return extra, seen
 
 
-def _overlaps(session: Session, hashes: set[int], lo: int, hi: int) -> list[tuple[int, int, int]]:
-    """(variant_id, ntok, how many of ``hashes`` it is posted under) for variants with ntok in [lo, hi]."""
-    if not hashes:
-        return []
-    # The hot path of every lookup: counted by the database, read straight through the driver's cursor.
+def _fetch(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows of one statement read straight through the driver's cursor (``?`` marks any backend's)."""
+    # The hot path of every lookup: SQLAlchemy's per-row processing cost more than the query.
     conn = session.connection()
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        "SELECT variant_id, ntok, COUNT(*) FROM tm_posting"
-        f" WHERE token_hash IN ({', '.join([mark] * len(hashes))}) AND ntok >= {mark} AND ntok <= {mark}"
-        " GROUP BY variant_id, ntok"
-    )
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(sql, [*sorted(hashes), lo, hi])
-        return [(int(v), int(n), int(c)) for v, n, c in cursor.fetchall()]
+        cursor.execute(sql, list(params))
+        return list(cursor.fetchall())
     finally:
         cursor.close()
 
 
-def profiles(session: Session, ids: Sequence[int]) -> dict[int, Profile]:
-    """The stored scoring profiles of these variants."""
-    out: dict[int, Profile] = {}
-    for chunk in chunks(sorted(ids)):
-        for vid, keys, bases, minor, nums in session.connection().execute(_profiles_stmt(), {"ids": list(chunk)}):
-            out[vid] = load_profile(keys, bases, minor, nums)
-    return out
+def _marks(count: int) -> str:
+    return ", ".join(["?"] * count)
+
+
+def _overlaps(session: Session, hashes: set[int], lo: int, hi: int) -> list[tuple[int, int, int]]:
+    """(variant_id, ntok, how many of ``hashes`` it is posted under) for variants with ntok in [lo, hi]."""
+    if not hashes:
+        return []
+    sql = (
+        f"SELECT variant_id, ntok, COUNT(*) FROM tm_posting WHERE token_hash IN ({_marks(len(hashes))})"
+        " AND ntok >= ? AND ntok <= ? GROUP BY variant_id, ntok"
+    )
+    return [(int(v), int(n), int(c)) for v, n, c in _fetch(session, sql, [*sorted(hashes), lo, hi])]
+
+
+class VariantRow(NamedTuple):
+    """What scoring and ranking read of a candidate source variant."""
+
+    id: int
+    unit_id: int
+    text: str
+    markup: str | None
+    prev_hash: str | None
+    key_hash: str
+    lang_tag: str
+    profile: Profile | None  # None: not indexed (found by its exact key only)
+    has_target: bool  # its unit has a variant in the target language
+
+
+_ROWS_SQL = (
+    "SELECT v.id, v.unit_id, v.text, v.markup, v.prev_hash, v.key_hash, v.lang_tag,"
+    " e.keys, e.bases, e.minor, e.nums,"
+    " EXISTS (SELECT 1 FROM variant t WHERE t.unit_id = v.unit_id AND t.lang = ?)"
+    " FROM variant v LEFT JOIN tm_entry e ON e.variant_id = v.id WHERE v.id IN ({ids})"
+)
+
+
+def variant_rows(session: Session, ids: Sequence[int], target_lang: str) -> list[VariantRow]:
+    """These variants with their stored profiles, in the order of ``ids`` (one read per CHUNK ids)."""
+    found: dict[int, VariantRow] = {}
+    for chunk in chunks(list(ids)):
+        for r in _fetch(session, _ROWS_SQL.format(ids=_marks(len(chunk))), [target_lang, *chunk]):
+            prof = None if r[7] is None else load_profile(r[7], r[8], r[9], r[10])
+            found[r[0]] = VariantRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], prof, bool(r[11]))
+    return [found[i] for i in ids if i in found]
