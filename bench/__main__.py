@@ -1,7 +1,8 @@
 """Run one benchmark suite: python -m bench SUITE [OPTIONS] (also `nato-tm bench SUITE [OPTIONS]`).
 
 Suites: build (TMX files of N units), imports (nato-tm import: time, RSS, concurrent lookups),
-lookup (latency and recall against brute force), terms (term recognition speed),
+lookup (latency and recall against brute force), terms (term recognition speed), tokenize (the
+one-pass Moses scanner against sacremoses: equality on the corpora, speed),
 http (gunicorn, 2 workers, wrk), report (the machine). `python -m bench SUITE --help` tells each one's options.
 Nothing here is imported by the service; the results and the commands are in BENCHMARKS.md.
 """
@@ -17,6 +18,7 @@ SUITES = {
     "lookup": "bench.lookup",
     "terms": "bench.terms",
     "http": "bench.http",
+    "tokenize": "bench.tokenize",
     "report": "bench.report",
 }
 

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 import Stemmer
 
-if TYPE_CHECKING:
-    from sacremoses import MosesTokenizer
+from nato_tm.text.moses import MosesSpans, Span
 
 LANGS = ("fr", "en")
 
@@ -52,17 +50,20 @@ ELISIONS = frozenset(
 _LIGATURES = {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"}
 # Every mapped character maps to exactly one character, so str.translate keeps offsets.
 _TRANSLATE = str.maketrans(_CHAR_MAP)
+_MAPPED = re.compile("[" + re.escape("".join(_CHAR_MAP)) + "]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,\u00a0\u202f ]\d+)*(?:[.,]\d+)?%?$")
 _WORD = re.compile(r"\w", re.UNICODE)
+_DIGIT_GAP = re.compile(r"\d \d")
 _FR_GROUP = re.compile(r"^\d{3}(?:[.,]\d+)?$")
 _FR_GROUPED = re.compile(r"^\d{1,3}(?: \d{3})*$")  # 2, 2 500, 2 500 000: a number still open to a group
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """A token with its offsets into the original text and its derived keys."""
 
+    # A named tuple, not a frozen dataclass: tokens are built by the hundred per segment, and a
+    # frozen dataclass's __init__ costs several times a tuple's.
     text: str  # canonical surface (NFC, canonical apostrophe), case kept
     start: int  # offset into the original string
     end: int
@@ -113,12 +114,17 @@ def _one_to_one(text: str) -> bool:
     return not any(c in _DROP or unicodedata.combining(c) for c in _NON_ASCII.findall(text))
 
 
+def _translate(text: str) -> str:
+    # Most segments hold no character to map: one scan in C instead of a translate per character.
+    return text.translate(_TRANSLATE) if _MAPPED.search(text) else text
+
+
 def canonical_map(text: str) -> tuple[str, list[int], list[int]]:
     """Return the canonical text and, for each of its characters, where its source starts and ends in ``text``."""
     # Fast path, identical output (tests/test_pipeline_fast.py): most segments need no per-character work.
     if _one_to_one(text):
         n = len(text)
-        return text.translate(_TRANSLATE), list(range(n)), list(range(1, n + 1))
+        return _translate(text), list(range(n)), list(range(1, n + 1))
     return _canonical_map_general(text)
 
 
@@ -146,11 +152,12 @@ def fold_accents(text: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def _moses(lang: str) -> MosesTokenizer:
+def _moses(lang: str) -> MosesSpans:
     # Imported on first use: sacremoses takes over a second to import, which every CLI call would pay.
     from sacremoses import MosesTokenizer
 
-    return MosesTokenizer(lang=lang if lang in LANGS else "en")
+    lang = lang if lang in LANGS else "en"
+    return MosesSpans(MosesTokenizer(lang=lang), lang)
 
 
 @lru_cache(maxsize=4)
@@ -164,31 +171,24 @@ def stem(word: str, lang: str) -> str:
     return str(_stemmer(primary_lang(lang)).stemWord(word))
 
 
-def _spans(canon: str, raw: list[str]) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    cursor = 0
-    for tok in raw:
-        at = canon.find(tok, cursor)
-        if at < 0:  # Moses rewrote the token; nothing in the text to point at.
-            continue
-        spans.append((at, at + len(tok)))
-        cursor = at + len(tok)
-    return spans
-
-
-def _merge(canon: str, spans: list[tuple[int, int]], lang: str) -> list[tuple[int, int]]:
+def _merge(canon: str, spans: list[Span], lang: str) -> list[Span]:
     """Re-join what Moses splits but French keeps whole: aujourd'hui, 1 000,5."""
-    out: list[tuple[int, int]] = []
+    french = lang == "fr"
+    # Nothing to re-join without an apostrophe or (French) a digit group: the usual case, no loop.
+    if "'" not in canon and not (french and _DIGIT_GAP.search(canon)):
+        return spans
+    out: list[Span] = []
     for s, e in spans:
         if out:
             ps, pe = out[-1]
-            prev = canon[ps:pe]
-            glued = pe == s and prev.endswith("'") and prev.casefold() not in ELISIONS
+            # Cheap character tests first: most token pairs are neither glued nor a digit group.
+            glued = pe == s and canon[pe - 1] == "'" and canon[ps:pe].casefold() not in ELISIONS
             grouped = (
-                lang == "fr"
+                french
                 and s == pe + 1
                 and canon[pe] == " "
-                and _FR_GROUPED.match(prev) is not None
+                and canon[s].isdigit()
+                and _FR_GROUPED.match(canon[ps:pe]) is not None
                 and _FR_GROUP.match(canon[s:e]) is not None
             )
             if glued or grouped:
@@ -208,22 +208,49 @@ def _kind(surface: str, fold: str, lang: str) -> str:
     return "word"
 
 
-@lru_cache(maxsize=8192)
-def tokenize(text: str, lang: str) -> tuple[Token, ...]:
-    """Tokenise with sacremoses; offsets point into ``text`` itself, so text[start:end] is the surface."""
-    lang = primary_lang(lang)
-    canon, starts, ends = canonical_map(text)
-    raw = _moses(lang).tokenize(canon, escape=False, aggressive_dash_splits=False)
-    tokens: list[Token] = []
-    for s, e in _merge(canon, _spans(canon, raw), lang):
-        surface = canon[s:e]
+class _Derived(dict[str, tuple[str, str, str, str]]):
+    """(fold, base, stem, kind) per canonical surface form of one language, bounded.
+
+    A plain dict lookup per token: an lru_cache's key building costs more than the lookup itself
+    on this path. When full it starts again empty (vocabularies are small; a refill is cheap).
+    """
+
+    LIMIT = 200_000
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+
+    def __missing__(self, surface: str) -> tuple[str, str, str, str]:
         fold = fold_case(surface)
         base = fold_accents(fold)
-        kind = _kind(surface, fold, lang)
+        kind = _kind(surface, fold, self.lang)
         # Words in capitals are stemmed too: keys must not depend on case (SÉCURITÉ = sécurité).
-        key = stem(base, lang) if kind == "word" else base
-        tokens.append(Token(surface, starts[s], ends[e - 1], fold, base, key, kind))
-    return tuple(tokens)
+        derived = fold, base, stem(base, self.lang) if kind == "word" else base, kind
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[surface] = derived
+        return derived
+
+
+@lru_cache(maxsize=4)
+def _derived(lang: str) -> _Derived:
+    return _Derived(lang)
+
+
+@lru_cache(maxsize=8192)
+def tokenize(text: str, lang: str) -> tuple[Token, ...]:
+    """Tokenise as Moses does; offsets point into ``text`` itself, so text[start:end] is the surface."""
+    lang = primary_lang(lang)
+    derived = _derived(lang)
+    new = tuple.__new__  # a NamedTuple's own __new__ is a Python function; this is the C one
+    if _one_to_one(text):  # offsets into the canonical text are offsets into ``text``
+        canon = _translate(text)
+        spans = _merge(canon, _moses(lang).spans(canon), lang)
+        return tuple(new(Token, (canon[s:e], s, e, *derived[canon[s:e]])) for s, e in spans)
+    canon, starts, ends = _canonical_map_general(text)
+    spans = _merge(canon, _moses(lang).spans(canon), lang)
+    return tuple(new(Token, (canon[s:e], starts[s], ends[e - 1], *derived[canon[s:e]])) for s, e in spans)
 
 
 def content(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
