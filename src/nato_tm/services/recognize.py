@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from nato_tm.errors import InvalidInput, StoreUnavailable
 from nato_tm.store.db import Database
+from nato_tm.store.revision import peek_revision
 from nato_tm.store.termbase_query import Marker, TermRow, change_marker, term_rows
 from nato_tm.text.pipeline import ELISIONS, LANGS, Token, content, primary_lang, tokenize
 
@@ -149,6 +150,9 @@ class _IndexCache:
         self.indexes: dict[str, TermIndex] = {}
 
     def get(self, db: Database) -> TermIndex:
+        cached = self.indexes.get(db.url)
+        if cached is not None and cached.marker == (peek_revision(db.engine, "terms"),):
+            return cached
         try:
             with db.engine.connect() as conn:  # a bare connection, not an ORM session: this runs per request
                 return self._current(db.url, conn)

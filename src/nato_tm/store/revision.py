@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, String, text
+from sqlalchemy import BigInteger, Connection, Engine, String, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from nato_tm.store.base import Base
@@ -54,3 +54,27 @@ def read_revision(conn: Connection | Session, scope: str) -> Revision:
     """The revision of ``scope`` ("terms" or "memory"): one primary-key read."""
     row = conn.execute(_READ, {"scope": scope}).one()
     return Revision(scope, int(row[0]), _utc(row[1]))
+
+
+def peek_revision(engine: Engine, scope: str) -> int | None:
+    """The revision value of ``scope`` read straight through the driver, or None if it cannot be read.
+
+    This runs on every request that validates a per-process cache, where SQLAlchemy's statement
+    machinery costs several times the query itself. A None answer sends the caller to the full
+    path (``read_revision``), which reports a broken store properly.
+    """
+    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    try:
+        raw = engine.raw_connection()
+    except Exception:  # the full path reports the failure
+        return None
+    try:
+        cursor = raw.cursor()
+        cursor.execute(f"SELECT value FROM store_revision WHERE scope = {mark}", (scope,))
+        row = cursor.fetchone()
+        cursor.close()
+        return int(row[0]) if row else None
+    except Exception:
+        return None
+    finally:
+        raw.close()
