@@ -30,7 +30,7 @@ from nato_tm.services.tm_score import (
     propose,
     score,
     score_stored,
-    upper_bound,
+    stored_bound,
 )
 from nato_tm.store import memory_candidates
 from nato_tm.store.base import as_utc
@@ -39,7 +39,7 @@ from nato_tm.store.memory import Unit, Variant
 from nato_tm.store.memory_candidates import VariantRow
 from nato_tm.store.memory_repo import key_hash
 from nato_tm.text.pipeline import LANGS, primary_lang
-from nato_tm.text.placeables import Analysis, analyse
+from nato_tm.text.placeables import Analysis, Profile, analyse
 
 MAX_TEXT = 2000
 MAX_LIMIT = 50
@@ -173,10 +173,12 @@ def _score_candidates(
 ) -> list[_Scored]:
     """Exact scores of every candidate that can reach the top ``limit``, read best bound first.
 
-    Candidates are loaded a batch at a time; reading stops as soon as the next one's bound is
-    below the floor that the ``limit`` best scores so far set.
+    Candidates are read a batch at a time, first their stored profiles (which bound the score
+    tightly), then the rows of those that can still make it; reading stops as soon as the next
+    candidate's bound is below the floor that the ``limit`` best scores so far set.
     """
     q = analyse(text, src)
+    qp = q.profile()
     order = _order(session, q, text, src, min_score)
     prev_hash = key_hash(prev, src) if prev else None
     scored: list[_Scored] = []
@@ -189,25 +191,23 @@ def _score_candidates(
         if not batch:
             break
         at, size = at + size, min(2 * size, MAX_BATCH)
+        profs = memory_candidates.profiles(session, batch)
+        batch = [vid for vid in batch if vid not in profs or stored_bound(qp, profs[vid]) >= floor]
         for v in memory_candidates.variant_rows(session, batch, tgt):
             if not v.has_target:  # it can give no pair: it must not raise the floor either
                 continue
-            if v.profile is not None and upper_bound(q.keys, v.profile.keys) < floor:
-                continue
-            s = _score_one(q, v, text, src, prev_hash)
+            s = _score_one(q, v, profs.get(v.id), text, src, prev_hash)
             if s.value >= min_score:
                 scored.append(_Scored(v, s))
                 (heapq.heappush if len(top) < limit else heapq.heappushpop)(top, s.value)
-                if len(top) >= limit:
-                    floor = max(min_score, top[0] - MULTI_TRANSLATION_PENALTY)
     return scored
 
 
-def _score_one(q: Analysis, v: VariantRow, text: str, src: str, prev_hash: str | None) -> Score:
-    context = prev_hash is not None and v.prev_hash == prev_hash
-    if v.profile is None:  # found by its exact key only (not indexed): score it from its text
+def _score_one(q: Analysis, v: VariantRow, prof: Profile | None, text: str, src: str, prev: str | None) -> Score:
+    context = prev is not None and v.prev_hash == prev
+    if prof is None:  # found by its exact key only (not indexed): score it from its text
         return score(q, analyse(v.text, src), text, v.text, tags=bool(v.markup), context=context)
-    return score_stored(q, v.profile, text, v.text, src, tags=bool(v.markup), context=context)
+    return score_stored(q, prof, text, v.text, src, tags=bool(v.markup), context=context)
 
 
 def _reviewed(unit: Any) -> bool:

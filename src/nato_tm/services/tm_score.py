@@ -179,6 +179,12 @@ def score_stored(
     return score(q, analyse(m_text, lang), q_text, m_text, tags=tags, context=context)
 
 
+def stored_bound(qp: Profile, m: Profile) -> int:
+    """An upper bound of ``score_stored`` from the profiles alone: exact for a fuzzy match without tags."""
+    sim = similarity(qp, m)
+    return fuzzy(qp, m, sim).value if sim < 1.0 else 101
+
+
 def _point(tokens: tuple[Token, ...], i: int, text: str) -> tuple[int, int]:
     at = tokens[i].start if i < len(tokens) else len(text)
     return at, at

@@ -24,6 +24,9 @@ EXTEND_BUDGET = 3_000
 WIDEN_BUDGET = 3_000
 GUARANTEED = 75  # from this score up, candidates() misses nothing (prefix filtering)
 MAX_CANDIDATES = 1500
+# Above this many candidates, reading more keys' postings (a few ms at most) is cheaper than
+# reading the stored profiles of the candidates that the sharper bound then rules out.
+EXTEND_ABOVE = 64
 
 
 def _dfs(session: Session, hashes: Iterable[int]) -> dict[int, int]:
@@ -76,8 +79,8 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
         counts[vid] = c * weight
         ntoks[vid] = ntok
     seen = k
-    if len(counts) > MAX_CANDIDATES:
-        # Too many to score: read a few more rare keys so that the bound below prunes harder.
+    if len(counts) > EXTEND_ABOVE:
+        # Many candidates: read a few more rare keys so that the bound below prunes harder.
         extra, seen = _extension(positions, k, prefix)
         if extra:
             weight = max(mult[h] for h in extra)
@@ -154,23 +157,30 @@ class VariantRow(NamedTuple):
     prev_hash: str | None
     key_hash: str
     lang_tag: str
-    profile: Profile | None  # None: not indexed (found by its exact key only)
     has_target: bool  # its unit has a variant in the target language
 
 
+_PROFILES_SQL = "SELECT variant_id, keys, bases, minor, nums FROM tm_entry WHERE variant_id IN ({ids})"
 _ROWS_SQL = (
     "SELECT v.id, v.unit_id, v.text, v.markup, v.prev_hash, v.key_hash, v.lang_tag,"
-    " e.keys, e.bases, e.minor, e.nums,"
     " EXISTS (SELECT 1 FROM variant t WHERE t.unit_id = v.unit_id AND t.lang = ?)"
-    " FROM variant v LEFT JOIN tm_entry e ON e.variant_id = v.id WHERE v.id IN ({ids})"
+    " FROM variant v WHERE v.id IN ({ids})"
 )
 
 
+def profiles(session: Session, ids: Sequence[int]) -> dict[int, Profile]:
+    """The stored scoring profiles of these variants (those not indexed are missing)."""
+    out: dict[int, Profile] = {}
+    for chunk in chunks(list(ids)):
+        for vid, keys, bases, minor, nums in _fetch(session, _PROFILES_SQL.format(ids=_marks(len(chunk))), chunk):
+            out[int(vid)] = load_profile(keys, bases, minor, nums)
+    return out
+
+
 def variant_rows(session: Session, ids: Sequence[int], target_lang: str) -> list[VariantRow]:
-    """These variants with their stored profiles, in the order of ``ids`` (one read per CHUNK ids)."""
+    """These variants' rows, in the order of ``ids``."""
     found: dict[int, VariantRow] = {}
     for chunk in chunks(list(ids)):
         for r in _fetch(session, _ROWS_SQL.format(ids=_marks(len(chunk))), [target_lang, *chunk]):
-            prof = None if r[7] is None else load_profile(r[7], r[8], r[9], r[10])
-            found[r[0]] = VariantRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], prof, bool(r[11]))
+            found[r[0]] = VariantRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]))
     return [found[i] for i in ids if i in found]
