@@ -40,10 +40,25 @@ class MosesSpans:
         self.lower = frozenset(cls.IsLower)
         self.prefixes = frozenset(moses.NONBREAKING_PREFIXES) - frozenset(moses.NUMERIC_ONLY_PREFIXES)
         self.numeric_only = frozenset(moses.NUMERIC_ONLY_PREFIXES)
-        # A run of characters Moses never pads apart (group 1 when it holds a . ' or , to look at),
-        # or one character it pads on its own. Possessive: a plain run fails fast before a . ' ,
+        # One match per token where the rules need no context beyond the regex, else one per run:
+        #   a plain run (no . ' ,), possessive so that it fails fast before one of them, also when
+        #   a comma Moses always splits off follows it (before a space or at the end);
+        #   such a comma itself;
+        #   French: a clitic cut after its apostrophe between two letters (l'|Alliance);
+        #   English: a word cut before an apostrophe between two letters (don|'t), and that
+        #   apostrophe with a plain run after it;
+        #   group 1: any other run holding a . ' or , for the rules in Python;
+        #   one character that Moses pads on its own.
         word = re.escape(cls.IsAlnum)
-        self.runs = re.compile(rf"[{word}\-]++(?![.',])|([{word}.',\-]++)|[^\s{word}.',\-`]")
+        letter = re.escape(cls.IsAlpha)
+        plain = rf"[{word}\-]++(?:(?![.',])|(?=,(?:\s|\Z)))"
+        comma = r",(?=\s|\Z)"
+        if self.english:
+            tail = rf"'[{letter}][{word}\-]*+(?![.',])"
+            apostrophe = rf"[{word}\-]++(?<=[{letter}])(?={tail})|(?<=[{letter}]){tail}"
+        else:
+            apostrophe = rf"[{word}\-]++(?<=[{letter}])'(?=[{letter}])"
+        self.runs = re.compile(rf"{plain}|{comma}|{apostrophe}|([{word}.',\-]++)|[^\s{word}.',\-`]")
 
     def tokens(self, text: str) -> list[str]:
         """The tokens sacremoses would give for ``text`` (the reference this class is tested against)."""

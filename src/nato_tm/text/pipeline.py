@@ -54,7 +54,7 @@ _MAPPED = re.compile("[" + re.escape("".join(_CHAR_MAP)) + "]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,\u00a0\u202f ]\d+)*(?:[.,]\d+)?%?$")
 _WORD = re.compile(r"\w", re.UNICODE)
-_DIGIT_GAP = re.compile(r"\d \d")
+_DIGIT_GAP = re.compile(r"\d (?=\d)")
 _FR_GROUP = re.compile(r"^\d{3}(?:[.,]\d+)?$")
 _FR_GROUPED = re.compile(r"^\d{1,3}(?: \d{3})*$")  # 2, 2 500, 2 500 000: a number still open to a group
 
@@ -174,28 +174,51 @@ def stem(word: str, lang: str) -> str:
 def _merge(canon: str, spans: list[Span], lang: str) -> list[Span]:
     """Re-join what Moses splits but French keeps whole: aujourd'hui, 1 000,5."""
     french = lang == "fr"
-    # Nothing to re-join without an apostrophe or (French) a digit group: the usual case, no loop.
-    if "'" not in canon and not (french and _DIGIT_GAP.search(canon)):
+    candidates = _joints(canon, spans, french)
+    if not candidates:
         return spans
+    joined: set[int] = set()
+    left: dict[int, int] = {}  # span index -> start of the (re-joined) token ending with it
+    for i in candidates:  # left to right: 1 000 000 joins 1 000 with 000
+        ps, pe = left.get(i, spans[i][0]), spans[i][1]
+        s, e = spans[i + 1]
+        glued = pe == s and canon[pe - 1] == "'" and canon[ps:pe].casefold() not in ELISIONS
+        grouped = (
+            french
+            and s == pe + 1
+            and _FR_GROUPED.match(canon[ps:pe]) is not None
+            and _FR_GROUP.match(canon[s:e]) is not None
+        )
+        if glued or grouped:
+            joined.add(i)
+            left[i + 1] = ps
     out: list[Span] = []
-    for s, e in spans:
-        if out:
-            ps, pe = out[-1]
-            # Cheap character tests first: most token pairs are neither glued nor a digit group.
-            glued = pe == s and canon[pe - 1] == "'" and canon[ps:pe].casefold() not in ELISIONS
-            grouped = (
-                french
-                and s == pe + 1
-                and canon[pe] == " "
-                and canon[s].isdigit()
-                and _FR_GROUPED.match(canon[ps:pe]) is not None
-                and _FR_GROUP.match(canon[s:e]) is not None
-            )
-            if glued or grouped:
-                out[-1] = (ps, e)
-                continue
-        out.append((s, e))
+    for i, (s, e) in enumerate(spans):
+        if i - 1 in joined:
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
     return out
+
+
+def _joints(canon: str, spans: list[Span], french: bool) -> list[int]:
+    """Indexes i where spans i and i + 1 might be re-joined: after an apostrophe, or a digit, space, digit."""
+    if "'" not in canon and not (french and _DIGIT_GAP.search(canon)):
+        return []  # the usual case: no map of the spans needed
+    starts = {s: i for i, (s, _) in enumerate(spans)}
+    found: set[int] = set()
+    at = canon.find("'")
+    while at >= 0:
+        i = starts.get(at + 1)
+        if i and spans[i - 1][1] == at + 1:
+            found.add(i - 1)
+        at = canon.find("'", at + 1)
+    if french:
+        for m in _DIGIT_GAP.finditer(canon):
+            i = starts.get(m.end())
+            if i and spans[i - 1][1] == m.start() + 1:
+                found.add(i - 1)
+    return sorted(found)
 
 
 def _kind(surface: str, fold: str, lang: str) -> str:
