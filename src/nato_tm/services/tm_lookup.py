@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from nato_tm.errors import InvalidInput, NotFound
 from nato_tm.services.recognize import Hit, recognize_many
@@ -35,8 +35,8 @@ from nato_tm.services.tm_score import (
 from nato_tm.store import memory_candidates
 from nato_tm.store.base import as_utc
 from nato_tm.store.db import Database
-from nato_tm.store.memory import Unit, Variant
-from nato_tm.store.memory_candidates import VariantRow
+from nato_tm.store.memory import Unit
+from nato_tm.store.memory_candidates import TargetRow, VariantRow
 from nato_tm.store.memory_repo import key_hash
 from nato_tm.text.pipeline import LANGS, primary_lang
 from nato_tm.text.placeables import Analysis, Profile, analyse
@@ -131,29 +131,7 @@ _UNIT_COLS = (
 def _statements() -> dict[str, Any]:
     """The lookup's statements, built once per process (statements only: no data is cached)."""
     ids: Any = bindparam("ids", expanding=True)
-    tv = aliased(Variant)
-    return {
-        "exact": select(Variant.id)
-        .where(Variant.lang == bindparam("lang"), Variant.key_hash == bindparam("kh"))
-        .order_by(Variant.id)
-        .limit(200),
-        # No language condition in SQL: without planner statistics (a fresh SQLite store is never
-        # ANALYZEd) SQLite read it through the (lang, key_hash) index, a scan of every target-language
-        # variant (377 ms at 100k units, see BENCHMARKS.md); by unit_id it reads two rows a unit.
-        "targets": select(Variant.id, Variant.unit_id, Variant.text, Variant.lang_tag, Variant.lang)
-        .where(Variant.unit_id.in_(ids))
-        .order_by(Variant.id),
-        "units": select(*_UNIT_COLS).where(Unit.id.in_(ids)),
-        "translations": select(Variant.key_hash, tv.text)
-        .join(tv, tv.unit_id == Variant.unit_id)
-        .where(Variant.lang == bindparam("src"), Variant.key_hash.in_(bindparam("hs", expanding=True)))
-        .where(tv.lang == bindparam("tgt")),
-    }
-
-
-def _exact_ids(session: Session, text: str, src: str) -> list[int]:
-    rows = session.connection().execute(_statements()["exact"], {"lang": src, "kh": key_hash(text, src)})
-    return [r[0] for r in rows]
+    return {"units": select(*_UNIT_COLS).where(Unit.id.in_(ids))}
 
 
 def _rows(session: Session, name: str, **params: Any) -> list[Any]:
@@ -162,7 +140,7 @@ def _rows(session: Session, name: str, **params: Any) -> list[Any]:
 
 def _order(session: Session, q: Analysis, text: str, src: str, min_score: int) -> list[tuple[int, int]]:
     """(score bound, variant id) of every candidate that may reach ``min_score``, best bound first."""
-    exact = _exact_ids(session, text, src)  # also the segments that are not indexed
+    exact = memory_candidates.exact_ids(session, src, key_hash(text, src))  # also segments not indexed
     found = memory_candidates.candidates(session, src, q.keys, min_score)
     taken = set(exact)
     return [(101, vid) for vid in exact] + [(b, vid) for b, vid in found if b >= min_score and vid not in taken]
@@ -200,7 +178,8 @@ def _score_candidates(
             if s.value >= min_score:
                 scored.append(_Scored(v, s))
                 (heapq.heappush if len(top) < limit else heapq.heappushpop)(top, s.value)
-    return scored
+    floor = top[0] - MULTI_TRANSLATION_PENALTY if len(top) >= limit else min_score
+    return [s for s in scored if s.score.value >= floor]  # the others cannot enter the top
 
 
 def _score_one(q: Analysis, v: VariantRow, prof: Profile | None, text: str, src: str, prev: str | None) -> Score:
@@ -223,7 +202,7 @@ def _reviewed(unit: Any) -> bool:
 def _translations(session: Session, src: str, tgt: str, hashes: set[str]) -> dict[str, int]:
     """How many different target texts each source key has across the memory."""
     texts: dict[str, set[str]] = defaultdict(set)
-    for kh, target in _rows(session, "translations", src=src, tgt=tgt, hs=sorted(hashes)):
+    for kh, target in memory_candidates.translations(session, src, tgt, sorted(hashes)):
         texts[kh].add(" ".join(target.split()))
     return {kh: len(t) for kh, t in texts.items()}
 
@@ -236,10 +215,9 @@ def _pairs(session: Session, scored: list[_Scored], src: str, tgt: str) -> list[
     if not scored:
         return []
     unit_ids = sorted({s.variant.unit_id for s in scored})
-    targets: dict[int, list[Any]] = defaultdict(list)
-    for t in _rows(session, "targets", ids=unit_ids):
-        if t.lang == tgt:
-            targets[t.unit_id].append(t)
+    targets: dict[int, list[TargetRow]] = defaultdict(list)
+    for t in memory_candidates.targets(session, unit_ids, tgt):
+        targets[t.unit_id].append(t)
     units = {u.id: u for u in _rows(session, "units", ids=unit_ids)}
     counts = _translations(session, src, tgt, {s.variant.key_hash for s in scored})
     return [

@@ -184,3 +184,39 @@ def variant_rows(session: Session, ids: Sequence[int], target_lang: str) -> list
         for r in _fetch(session, _ROWS_SQL.format(ids=_marks(len(chunk))), [target_lang, *chunk]):
             found[r[0]] = VariantRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]))
     return [found[i] for i in ids if i in found]
+
+
+def exact_ids(session: Session, lang: str, kh: str) -> list[int]:
+    """Variants whose whole match key is ``kh`` (indexed or not), oldest first, at most 200."""
+    sql = "SELECT id FROM variant WHERE lang = ? AND key_hash = ? ORDER BY id LIMIT 200"
+    return [int(r[0]) for r in _fetch(session, sql, [lang, kh])]
+
+
+class TargetRow(NamedTuple):
+    """A target-language variant of a matched unit."""
+
+    id: int
+    unit_id: int
+    text: str
+    lang_tag: str
+
+
+def targets(session: Session, unit_ids: Sequence[int], lang: str) -> list[TargetRow]:
+    """The ``lang`` variants of these units, by id."""
+    # No language condition in SQL: without planner statistics (a fresh SQLite store is never
+    # ANALYZEd) SQLite read it through the (lang, key_hash) index, a scan of every target-language
+    # variant (377 ms at 100k units, see BENCHMARKS.md); by unit_id it reads two rows a unit.
+    out: list[TargetRow] = []
+    for chunk in chunks(list(unit_ids)):
+        sql = f"SELECT id, unit_id, text, lang_tag, lang FROM variant WHERE unit_id IN ({_marks(len(chunk))})"
+        out.extend(TargetRow(*r[:4]) for r in _fetch(session, sql, chunk) if r[4] == lang)
+    return sorted(out)
+
+
+def translations(session: Session, src: str, tgt: str, hashes: Sequence[str]) -> list[tuple[str, str]]:
+    """(source key hash, target text) of every unit holding a ``src`` variant with one of these keys."""
+    sql = (
+        "SELECT s.key_hash, t.text FROM variant s JOIN variant t ON t.unit_id = s.unit_id"
+        f" WHERE s.lang = ? AND s.key_hash IN ({_marks(len(hashes))}) AND t.lang = ?"
+    )
+    return [(r[0], r[1]) for r in _fetch(session, sql, [src, *hashes, tgt])] if hashes else []
