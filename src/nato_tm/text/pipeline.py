@@ -192,6 +192,8 @@ def _merge(canon: str, spans: list[Span], lang: str) -> list[Span]:
         if glued or grouped:
             joined.add(i)
             left[i + 1] = ps
+    if not joined:  # l'Alliance: the apostrophe of an elision joins nothing
+        return spans
     out: list[Span] = []
     for i, (s, e) in enumerate(spans):
         if i - 1 in joined:
@@ -265,15 +267,23 @@ def _derived(lang: str) -> _Derived:
 def tokenize(text: str, lang: str) -> tuple[Token, ...]:
     """Tokenise as Moses does; offsets point into ``text`` itself, so text[start:end] is the surface."""
     lang = primary_lang(lang)
-    derived = _derived(lang)
-    new = tuple.__new__  # a NamedTuple's own __new__ is a Python function; this is the C one
     if _one_to_one(text):  # offsets into the canonical text are offsets into ``text``
         canon = _translate(text)
         spans = _merge(canon, _moses(lang).spans(canon), lang)
-        return tuple(new(Token, (canon[s:e], s, e, *derived[canon[s:e]])) for s, e in spans)
+        return _tokens(canon, spans, spans, lang)
     canon, starts, ends = _canonical_map_general(text)
     spans = _merge(canon, _moses(lang).spans(canon), lang)
-    return tuple(new(Token, (canon[s:e], starts[s], ends[e - 1], *derived[canon[s:e]])) for s, e in spans)
+    return _tokens(canon, spans, [(starts[s], ends[e - 1]) for s, e in spans], lang)
+
+
+def _tokens(canon: str, spans: list[Span], offsets: list[Span], lang: str) -> tuple[Token, ...]:
+    derived = _derived(lang)
+    new = tuple.__new__  # a NamedTuple's own __new__ is a Python function; this is the C one
+    out = []
+    for (s, e), where in zip(spans, offsets, strict=True):
+        surface = canon[s:e]
+        out.append(new(Token, (surface, *where, *derived[surface])))
+    return tuple(out)
 
 
 def content(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
