@@ -213,6 +213,7 @@ def main() -> None:
     parser.add_argument("--baseline-queries", type=int, default=50, help="queries of each kind timed for the baseline")
     parser.add_argument("--pg-only", action="store_true", help="skip SQLite")
     parser.add_argument("--keep", default=None, help="SQLite file to build (and keep) instead of a temporary one")
+    parser.add_argument("--db", default=None, help="an existing store (any URL) built with the same --n, --seed")
     args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"shared data not found at {DATA}")
@@ -223,7 +224,10 @@ def main() -> None:
     print(f"N = {len(corpus.memory)} units ({derived} derived), {sum(map(len, qs.values()))} queries\n")
     with tempfile.TemporaryDirectory() as tmp:
         path = args.keep or f"{tmp}/bench.sqlite3"
-        targets = [] if args.pg_only else [("sqlite", Database(f"sqlite:///{path}"))]
+        targets = [] if args.pg_only or args.db else [("sqlite", Database(f"sqlite:///{path}"))]
+        if args.db:
+            db = Database(args.db)
+            targets.append((db.engine.dialect.name, db))
         pg_name = None
         if args.pg:
             pg_db, pg_name = pg_database(args.pg)
