@@ -81,6 +81,34 @@ def test_recognize_errors(client) -> None:  # type: ignore[no-untyped-def]
     assert response.status_code == 400 and error_of(response)["param"] == "text"
 
 
+def test_bulk_recognize_gives_each_segment_what_the_single_call_gives(client) -> None:  # type: ignore[no-untyped-def]
+    segments = [SENTENCE, "Rien ici.", "Le concept stratégique et la sécurité coopérative."]
+    response = client.post("/api/v1/terms/recognize/bulk", json={"segments": segments, "lang": "fr"})
+    assert response.status_code == 200
+    results = response.get_json()
+    assert [r["text"] for r in results] == segments
+    for text, result in zip(segments, results, strict=True):
+        single = client.post("/api/v1/terms/recognize", json={"text": text, "lang": "fr"}).get_json()
+        assert result == single
+    assert results[1]["hits"] == [] and results[0]["hits"] and results[2]["hits"]
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"segments": "Le Comité militaire"}, "segments"),
+        ({"segments": []}, "segments"),
+        ({"segments": ["ok", 3]}, "segments"),
+        ({"segments": ["x"] * 101}, "segments"),
+        ({"segments": ["OTAN " * 5000]}, "segments"),
+        ({"segments": ["ok"], "lang": "de"}, "lang"),
+    ],
+)
+def test_bulk_recognize_errors_name_the_parameter(client, body, param) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/api/v1/terms/recognize/bulk", json=body)
+    assert response.status_code == 400 and error_of(response)["param"] == param
+
+
 def test_check_flags_a_missing_term(client) -> None:  # type: ignore[no-untyped-def]
     body = {
         "source": "La réunion s’est tenue sous l’égide de l’État-major militaire international.",

@@ -115,7 +115,7 @@ def test_write_limit_is_stricter_than_the_read_limit(db: Database, editor_token:
 
 
 WRITE = {"POST", "PUT", "PATCH", "DELETE"}
-READ_POSTS = {"api.recognize", "api.check", "api.bulk_lookup"}
+READ_POSTS = {"api.recognize", "api.bulk_recognize", "api.check", "api.bulk_lookup"}
 
 
 def test_every_write_route_refuses_a_bad_or_revoked_token(app, client, db: Database) -> None:  # type: ignore[no-untyped-def]

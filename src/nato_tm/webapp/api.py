@@ -65,6 +65,22 @@ def recognize() -> Response:
     return document(run(get_db(current_app), text, lang))
 
 
+@bp.post("/terms/recognize/bulk")
+def bulk_recognize() -> Response:
+    """Terms in up to 100 segments against one term-base state: {"segments": [...], "lang"}; a list of results."""
+    from nato_tm.services.recognize import recognize_many as run
+
+    body = json_body()
+    segments = body.get("segments")
+    if not isinstance(segments, list) or not segments:
+        raise InvalidInput("'segments' must be a non-empty list of strings", param="segments")
+    if len(segments) > MAX_BULK:
+        raise InvalidInput(f"at most {MAX_BULK} segments per request", param="segments")
+    texts = [text_param({"segments": s}, "segments", max_len=MAX_TEXT) for s in segments]
+    lang = lang_param(body, "lang", "fr") or "fr"
+    return document(run(get_db(current_app), texts, lang))
+
+
 @bp.post("/terms/check")
 def check() -> Response:
     """Terminology QA of a translation: {"source", "target", "from", "to"}."""

@@ -151,6 +151,16 @@ def _paths() -> dict[str, Any]:
         "/api/v1/terms/recognize": {
             "post": _op("Find term-base terms in a text (offsets)", body=_body(["text"], text=_text(20000), lang=LANG))
         },
+        "/api/v1/terms/recognize/bulk": {
+            "post": _op(
+                "Find term-base terms in up to 100 segments (a list of results, one per segment)",
+                body=_body(
+                    ["segments"],
+                    segments={"type": "array", "items": _text(20000), "minItems": 1, "maxItems": 100},
+                    lang=LANG,
+                ),
+            )
+        },
         "/api/v1/terms/check": {
             "post": _op(
                 "Terminology QA of a translation",

@@ -16,7 +16,7 @@ from limits.storage import MemoryStorage
 ADDRESS_LIMIT = "1200 per minute"  # all requests from one address, tokens or not
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # POST only because their input is large or structured: they change nothing and are treated as reads.
-READ_POSTS = frozenset({"api.recognize", "api.check", "api.bulk_lookup"})
+READ_POSTS = frozenset({"api.recognize", "api.bulk_recognize", "api.check", "api.bulk_lookup"})
 
 # No inline script or style anywhere: JS and CSS come from /static only.
 CSP = "; ".join(
