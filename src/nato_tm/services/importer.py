@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -12,10 +14,15 @@ from sqlalchemy.orm import Session
 from nato_tm.errors import FormatError
 from nato_tm.formats.records import Skipped
 from nato_tm.formats.registry import Format, ReadOptions, Record, by_name, detect
+from nato_tm.services.import_workers import prepared_batches
 from nato_tm.store.db import ATTEMPTS, Database
+from nato_tm.store.memory_bulk import Loader, larger_cache, revision_triggers_once
+from nato_tm.store.memory_repo import save_units
 
 BATCH = 1000
 HEAD_BYTES = 4096
+# Worker processes that analyse memory records while this one reads the file and writes the store.
+WORKERS = int(os.environ.get("NATO_TM_IMPORT_WORKERS", os.cpu_count() or 1))
 # The store module and function that save each kind of record, a batch at a time.
 SAVERS = {
     "terms": ("nato_tm.store.termbase_repo", "save_concepts"),
@@ -68,6 +75,21 @@ def _batches(records: Iterable[Record], report: ImportReport, skip_invalid: bool
         yield batch
 
 
+def _save_memory(session: Session, batches: Iterator[list[Any]], report: ImportReport, workers: int) -> None:
+    # Postings and vocabulary counts are written sorted, in large runs, and once at the end.
+    loader = Loader(session)
+    with (
+        larger_cache(session),
+        revision_triggers_once(session) as changed,
+        closing(prepared_batches(batches, workers)) as pairs,
+    ):
+        for batch, prepared in pairs:
+            for outcome in save_units(session, batch, prepared, loader):
+                report.count(outcome)
+        loader.flush()
+        changed[0] = report.changed
+
+
 def resolve_format(stream: IO[bytes], name: str, fmt: str | None) -> Format:
     """The format named, or the one recognised from the stream's first bytes and the name."""
     if fmt:
@@ -86,8 +108,13 @@ def import_stream(
     options: ReadOptions | None = None,
     dry_run: bool = False,
     skip_invalid: bool = False,
+    workers: int = 0,
 ) -> ImportReport:
-    """Read ``stream`` and save every record in one transaction; nothing is kept on error or dry run."""
+    """Read ``stream`` and save every record in one transaction; nothing is kept on error or dry run.
+
+    ``workers`` > 0 analyses memory records in that many forked processes (for the command line:
+    a web worker should not fork).
+    """
     found = resolve_format(stream, name, fmt)
     save = _saver(found.kind)
     start = stream.tell() if stream.seekable() else None
@@ -97,7 +124,11 @@ def import_stream(
             stream.seek(start)
         report = ImportReport(file=name, format=found.name, kind=found.kind, dry_run=dry_run)
         records = found.read(stream, name, options or ReadOptions())
-        for batch in _batches(records, report, skip_invalid):
+        batches = _batches(records, report, skip_invalid)
+        if found.kind == "memory":
+            _save_memory(session, batches, report, workers)
+            return report
+        for batch in batches:
             for outcome in save(session, batch):
                 report.count(outcome)
         return report
@@ -107,7 +138,8 @@ def import_stream(
 
 
 def import_path(db: Database, path: str, **kwargs: Any) -> ImportReport:
-    """Import a file from disk; see import_stream for the options."""
+    """Import a file from disk, with WORKERS analysis processes unless told otherwise; see import_stream."""
+    kwargs.setdefault("workers", WORKERS)
     try:
         stream = open(path, "rb")  # noqa: SIM115 - closed below, after the import
     except FileNotFoundError as exc:

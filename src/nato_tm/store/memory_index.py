@@ -16,15 +16,15 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Table, Text, bindparam, delete, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Table, Text, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from nato_tm.store.base import Base
 from nato_tm.store.memory import Unit, Variant
+from nato_tm.store.memory_bulk import Loader, bump_vocab, insert_rows
 from nato_tm.text.pipeline import primary_lang
 from nato_tm.text.placeables import Profile, analyse, search_keys
 
@@ -72,8 +72,10 @@ class TmVocab(Base):
     df: Mapped[int] = mapped_column(Integer, default=0)
 
 
+@lru_cache(maxsize=200_000)
 def token_hash(lang: str, key: str) -> int:
     """A signed 64-bit hash of a key within a language (fits BIGINT on both backends)."""
+    # Cached: keys repeat (a vocabulary is small next to the postings), and blake2b is most of an index row.
     digest = hashlib.blake2b(f"{lang}\x1f{key}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
@@ -84,6 +86,26 @@ def variant_keys(text: str, lang: str) -> tuple[Profile, set[int]]:
     seg = analyse(text, lang)
     hashes = {token_hash(lang, k) for k in seg.keys} | {token_hash(lang, k) for k in search_keys(seg.tokens)}
     return seg.profile(), hashes
+
+
+# What a segment is indexed as: (lang, ntok, keys, bases, minor, nums, posting hashes sorted), a tm_entry
+# row without its ids. A plain tuple, not a NamedTuple: import workers pickle millions of them, and a
+# plain tuple pickles without a Python call.
+IndexRow = tuple[str, int, str, str, str, str, tuple[int, ...]]
+
+
+def index_row(text: str, lang: str) -> IndexRow:
+    """The index row of a segment (pure: import workers compute it in other processes)."""
+    lang = primary_lang(lang)
+    prof, hashes = variant_keys(text, lang)
+    return (lang, len(prof.keys), _join(prof.keys), _join(prof.bases), _join(prof.minor), _join(prof.values),
+            tuple(sorted(hashes)))  # fmt: skip
+
+
+def entry_tuple(variant_id: int, unit_id: int, row: IndexRow) -> tuple[Any, ...]:
+    """The tm_entry row, in column order, of a variant indexed as ``row``."""
+    *fields, hashes = row
+    return (variant_id, unit_id, *fields, " ".join(map(str, hashes)))
 
 
 def _join(items: Sequence[str]) -> str:
@@ -105,21 +127,13 @@ def chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
         yield items[i : i + CHUNK]
 
 
-def _bump_df(session: Session, counts: Counter[int]) -> None:
-    """Add (or subtract) document frequencies; sorted so concurrent writers lock rows in one order."""
-    if not counts:
-        return
-    rows = [{"token_hash": h, "df": n} for h, n in sorted(counts.items())]
-    dialect = session.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = pg_insert(TmVocab)
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(TmVocab)
-    else:  # pragma: no cover - only the two supported backends
-        raise RuntimeError(f"unsupported backend {dialect}")
-    stmt = stmt.on_conflict_do_update(index_elements=["token_hash"], set_={"df": TmVocab.df + stmt.excluded.df})
-    session.execute(stmt, rows)
+def add_entries(session: Session, loader: Loader, rows: Iterable[tuple[int, int, IndexRow]]) -> None:
+    """Write the entries of (variant id, unit id, index row) and hand their postings to ``loader``."""
+    entries = []
+    for variant_id, unit_id, row in rows:
+        entries.append(entry_tuple(variant_id, unit_id, row))
+        loader.add_postings(variant_id, row[1], row[6])
+    insert_rows(session, "tm_entry", entries)
 
 
 def index_variants(session: Session, variants: Iterable[Variant]) -> None:
@@ -129,31 +143,9 @@ def index_variants(session: Session, variants: Iterable[Variant]) -> None:
         return
     for chunk in chunks(sorted(v.id for v in variants)):
         _unindex(session, select(TmEntry).where(TmEntry.variant_id.in_(chunk)))
-    entries: list[dict[str, Any]] = []
-    postings: list[dict[str, int]] = []
-    counts: Counter[int] = Counter()
-    for v in variants:
-        lang = primary_lang(v.lang or v.lang_tag)
-        prof, hashes = variant_keys(v.text, lang)
-        entries.append(
-            {
-                "variant_id": v.id,
-                "unit_id": v.unit_id,
-                "lang": lang,
-                "ntok": len(prof.keys),
-                "keys": _join(prof.keys),
-                "bases": _join(prof.bases),
-                "minor": _join(prof.minor),
-                "nums": _join(prof.values),
-                "postings": " ".join(str(h) for h in sorted(hashes)),
-            }
-        )
-        postings.extend({"token_hash": h, "ntok": len(prof.keys), "variant_id": v.id} for h in hashes)
-        counts.update(hashes)
-    session.execute(insert(TmEntry), entries)
-    if postings:
-        session.execute(insert(TmPosting), postings)
-    _bump_df(session, counts)
+    loader = Loader(session)
+    add_entries(session, loader, ((v.id, v.unit_id, index_row(v.text, v.lang or v.lang_tag)) for v in variants))
+    loader.flush()
 
 
 def index_units(session: Session, units: Sequence[Unit]) -> None:
@@ -178,7 +170,7 @@ def _unindex(session: Session, query: Any) -> None:
     )
     if params:
         session.connection().execute(stmt, params)
-    _bump_df(session, counts)
+    bump_vocab(session, counts)
     ids = [r[0] for r in rows]
     for chunk in chunks(ids):
         session.execute(delete(TmEntry).where(TmEntry.variant_id.in_(chunk)))

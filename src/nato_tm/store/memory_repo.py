@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from nato_tm.formats.records import UnitRecord, VariantRecord
@@ -16,6 +17,7 @@ from nato_tm.formats.tmx import CONTEXT_PROP
 from nato_tm.store import memory_index
 from nato_tm.store.base import as_utc
 from nato_tm.store.memory import Unit, Variant
+from nato_tm.store.memory_bulk import Loader, insert_rows, reserve_ids
 from nato_tm.store.termbase import Term
 from nato_tm.text.pipeline import match_key, primary_lang
 
@@ -36,46 +38,97 @@ def record_hash(rec: UnitRecord) -> str:
     return content_hash([(primary_lang(v.lang_tag), v.markup or v.text) for v in rec.variants])
 
 
-def new_variant(rec: VariantRecord) -> Variant:
-    """A Variant row for a record, with its match and context keys."""
+# What a unit record derives to before it meets the store: (content digest, key hash per variant, context
+# hash per variant, index row per variant). Plain tuples: workers pickle them (see IndexRow).
+Prepared = tuple[str, tuple[str, ...], tuple[str | None, ...], tuple[memory_index.IndexRow, ...]]
+
+
+# (lang_tag, text, markup, context_prev) per variant: all that ``prepare`` reads of a record.
+Sketch = tuple[tuple[str, str, str | None, str | None], ...]
+
+
+def sketch(rec: UnitRecord) -> Sketch:
+    """The part of a record that ``prepare`` reads (small to send to a worker process)."""
+    return tuple((v.lang_tag, v.text, v.markup, v.context_prev) for v in rec.variants)
+
+
+def _prepare_one(variants: Sketch) -> Prepared:
+    digest = content_hash([(primary_lang(tag), markup or text) for tag, text, markup, _ in variants])
+    keys: list[str] = []
+    prevs: list[str | None] = []
+    rows: list[memory_index.IndexRow] = []
+    for tag, text, _, prev in variants:
+        lang = primary_lang(tag)[:8]
+        keys.append(key_hash(text, lang))
+        prevs.append(key_hash(prev, lang) if prev else None)
+        rows.append(memory_index.index_row(text, lang))
+    return digest, tuple(keys), tuple(prevs), tuple(rows)
+
+
+def prepare(sketches: Sequence[Sketch]) -> list[Prepared]:
+    """Digests, match keys and index rows of a batch (pure and picklable: runs in import workers)."""
+    return [_prepare_one(s) for s in sketches]
+
+
+@dataclass(slots=True)
+class NewVariant:
+    """A variant about to be inserted: the columns of ``Variant`` (no ORM object: an import makes millions)."""
+
+    lang: str
+    lang_tag: str
+    text: str
+    markup: str | None
+    key_hash: str
+    prev_hash: str | None
+    created_at: datetime | None
+    created_by: str | None
+    changed_at: datetime | None
+    changed_by: str | None
+    props: list[dict[str, str]]
+    notes: list[dict[str, str]]
+    attrs: dict[str, Any]
+    index: memory_index.IndexRow
+
+
+@dataclass(slots=True)
+class NewUnit:
+    """A unit about to be inserted, with its variants; a duplicate later in the batch merges into it."""
+
+    content_hash: str
+    tuid: str | None
+    origin: str
+    srclang: str | None
+    created_at: datetime
+    created_by: str | None
+    changed_at: datetime | None
+    changed_by: str | None
+    usage_count: int
+    last_used_at: datetime | None
+    props: list[dict[str, str]]
+    notes: list[dict[str, str]]
+    attrs: dict[str, Any]
+    variants: list[NewVariant]
+
+
+def new_variant(rec: VariantRecord, key: str, prev: str | None, index: memory_index.IndexRow) -> NewVariant:
+    """A variant row for a record, with its match and context keys."""
     lang = primary_lang(rec.lang_tag)[:8]
-    return Variant(
-        lang=lang,
-        lang_tag=rec.lang_tag,
-        text=rec.text,
-        markup=rec.markup,
-        key_hash=key_hash(rec.text, lang),
-        prev_hash=key_hash(rec.context_prev, lang) if rec.context_prev else None,
-        created_at=rec.created_at,
-        created_by=rec.created_by,
-        changed_at=rec.changed_at,
-        changed_by=rec.changed_by,
-        props=list(rec.props),
-        notes=list(rec.notes),
-        attrs=dict(rec.attrs),
-    )
+    return NewVariant(
+        lang, rec.lang_tag, rec.text, rec.markup, key, prev, rec.created_at, rec.created_by,
+        rec.changed_at, rec.changed_by, list(rec.props), list(rec.notes), dict(rec.attrs), index,
+    )  # fmt: skip
 
 
-def new_unit(rec: UnitRecord, digest: str) -> Unit:
-    """A Unit row (with its variants) for a record."""
-    unit = Unit(
-        content_hash=digest,
-        tuid=rec.tuid,
-        origin=rec.origin[:200],
-        srclang=rec.srclang,
-        created_by=rec.created_by,
-        changed_at=rec.changed_at,
-        changed_by=rec.changed_by,
-        usage_count=rec.usage_count,
-        last_used_at=rec.last_used_at,
-        props=list(rec.props),
-        notes=list(rec.notes),
-        attrs=dict(rec.attrs),
-        variants=[new_variant(v) for v in rec.variants],
-    )
+def new_unit(rec: UnitRecord, prep: Prepared) -> NewUnit:
+    """A unit row (with its variants) for a record."""
+    digest, keys, prevs, rows = prep
+    variants = [new_variant(*args) for args in zip(rec.variants, keys, prevs, rows, strict=True)]
     # Whole seconds, as TMX dates carry them: an exported unit reads back equal.
-    unit.created_at = rec.created_at or datetime.now(UTC).replace(microsecond=0)
-    return unit
+    created_at = rec.created_at or datetime.now(UTC).replace(microsecond=0)
+    return NewUnit(
+        digest, rec.tuid, rec.origin[:200], rec.srclang, created_at, rec.created_by, rec.changed_at,
+        rec.changed_by, rec.usage_count, rec.last_used_at, list(rec.props), list(rec.notes), dict(rec.attrs), variants,
+    )  # fmt: skip
 
 
 def _add_missing(current: list[dict[str, str]], extra: list[dict[str, str]]) -> list[dict[str, str]] | None:
@@ -83,7 +136,7 @@ def _add_missing(current: list[dict[str, str]], extra: list[dict[str, str]]) -> 
     return [*current, *added] if added else None
 
 
-def _merge_variants(unit: Unit, rec: UnitRecord) -> bool:
+def _merge_variants(unit: Unit | NewUnit, rec: UnitRecord) -> bool:
     changed = False
     for vrec in rec.variants:
         match = next((v for v in unit.variants if v.lang_tag == vrec.lang_tag and v.text == vrec.text), None)
@@ -100,7 +153,7 @@ def _merge_variants(unit: Unit, rec: UnitRecord) -> bool:
     return changed
 
 
-def merge(unit: Unit, rec: UnitRecord) -> bool:
+def merge(unit: Unit | NewUnit, rec: UnitRecord) -> bool:
     """Add what the record knows and the stored unit lacks; return whether anything changed."""
     changed = _merge_variants(unit, rec)
     for field in ("props", "notes"):
@@ -123,7 +176,7 @@ def merge(unit: Unit, rec: UnitRecord) -> bool:
     return changed
 
 
-def _later(unit: Unit, rec: UnitRecord) -> bool:
+def _later(unit: Unit | NewUnit, rec: UnitRecord) -> bool:
     changed = False
     if rec.last_used_at and (unit.last_used_at is None or rec.last_used_at > as_utc(unit.last_used_at)):  # type: ignore[operator]
         unit.last_used_at = rec.last_used_at
@@ -142,49 +195,69 @@ def existing(session: Session, digests: Sequence[str]) -> dict[str, Unit]:
     return {u.content_hash: u for u in session.scalars(stmt)}
 
 
-def save_units(session: Session, records: Sequence[UnitRecord]) -> list[str]:
-    """Save a batch: each record is "added", "updated" (gained metadata) or "unchanged"."""
-    digests = [record_hash(r) for r in records]
-    known = existing(session, digests)
+def save_units(
+    session: Session,
+    records: Sequence[UnitRecord],
+    prepared: Sequence[Prepared] | None = None,
+    loader: Loader | None = None,
+) -> list[str]:
+    """Save a batch: each record is "added", "updated" (gained metadata) or "unchanged".
+
+    ``prepared`` is ``prepare`` of the records' sketches when a worker computed it already; with a
+    ``loader``, postings and vocabulary counts wait for ``loader.flush()`` (the caller's).
+    """
+    if prepared is None:
+        prepared = prepare([sketch(r) for r in records])
+    known: dict[str, Unit | NewUnit] = dict(existing(session, [p[0] for p in prepared]))
     outcomes: list[str] = []
-    fresh: list[Unit] = []
-    for rec, digest in zip(records, digests, strict=True):
-        unit = known.get(digest)
+    fresh: list[NewUnit] = []
+    for rec, prep in zip(records, prepared, strict=True):
+        unit = known.get(prep[0])
         if unit is None:
-            unit = new_unit(rec, digest)
-            known[digest] = unit  # a duplicate later in the batch merges into this one
-            fresh.append(unit)
+            new = new_unit(rec, prep)
+            known[prep[0]] = new  # a duplicate later in the batch merges into this one
+            fresh.append(new)
             outcomes.append("added")
         else:
             outcomes.append("updated" if merge(unit, rec) else "unchanged")
     session.flush()  # the merged metadata of known units
-    if fresh:
-        _insert(session, fresh)
-        memory_index.index_units(session, fresh)
+    own = loader is None
+    loader = loader or Loader(session)
+    _insert(session, fresh, loader)
+    if own:
+        loader.flush()
     return outcomes
 
 
-def _insert(session: Session, units: list[Unit]) -> None:
-    """Insert new units, then their variants, as two multi-row INSERTs; ids are set on the (transient) objects.
+def _columns_after(model: type[Unit] | type[Variant], ids: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns after the leading id columns (the row tuples below put the ids first)."""
+    keys = tuple(c.key for c in model.__table__.columns)
+    if keys[: len(ids)] != ids:  # pragma: no cover - a model edit would have to move them
+        raise RuntimeError(f"{model.__name__} columns must start with {ids}")
+    return keys[len(ids) :]
 
-    Bypassing the unit of work keeps a 1000-unit batch to two statements and no per-object
-    bookkeeping; the objects stay outside the session, so nothing is inserted twice.
-    """
-    unit_cols = [c.key for c in Unit.__table__.columns if c.key != "id"]
-    variant_cols = [c.key for c in Variant.__table__.columns if c.key not in ("id", "unit_id")]
-    rows = [{k: getattr(u, k) for k in unit_cols} for u in units]
-    ids = session.scalars(insert(Unit).returning(Unit.id, sort_by_parameter_order=True), rows).all()
-    variants: list[Variant] = []
-    variant_rows: list[dict[str, Any]] = []
-    for unit, unit_id in zip(units, ids, strict=True):
-        unit.id = unit_id
-        for v in unit.variants:
-            v.unit_id = unit_id
-            variants.append(v)
-            variant_rows.append({"unit_id": unit_id, **{k: getattr(v, k) for k in variant_cols}})
-    stmt = insert(Variant).returning(Variant.id, sort_by_parameter_order=True)
-    for v, variant_id in zip(variants, session.scalars(stmt, variant_rows).all(), strict=True):
-        v.id = variant_id
+
+UNIT_COLS = _columns_after(Unit, ("id",))
+VARIANT_COLS = _columns_after(Variant, ("id", "unit_id"))
+
+
+def _insert(session: Session, units: list[NewUnit], loader: Loader) -> None:
+    """Insert new units, their variants and index entries with ids taken in advance; postings go to ``loader``."""
+    if not units:
+        return
+    unit_ids = reserve_ids(session, "unit", len(units))
+    variant_ids = iter(reserve_ids(session, "variant", sum(len(u.variants) for u in units)))
+    unit_rows = [(uid, *(getattr(u, k) for k in UNIT_COLS)) for u, uid in zip(units, unit_ids, strict=True)]
+    variant_rows: list[tuple[Any, ...]] = []
+    entries: list[tuple[int, int, memory_index.IndexRow]] = []
+    for u, uid in zip(units, unit_ids, strict=True):
+        for v in u.variants:
+            vid = next(variant_ids)
+            variant_rows.append((vid, uid, *(getattr(v, k) for k in VARIANT_COLS)))
+            entries.append((vid, uid, v.index))
+    insert_rows(session, "unit", unit_rows)
+    insert_rows(session, "variant", variant_rows)
+    memory_index.add_entries(session, loader, entries)
 
 
 def _variant_record(v: Variant) -> VariantRecord:

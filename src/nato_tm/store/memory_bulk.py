@@ -1,0 +1,223 @@
+"""Bulk writes of translation units and their index rows: no ORM objects, few statements.
+
+An import writes millions of rows; building ORM objects and per-row parameter dicts cost more
+than the database itself. Here rows are plain tuples in table column order, converted by the
+column types' own bind processors (so stored values are exactly what the ORM would store), and
+written as multi-row INSERTs on SQLite and COPY on PostgreSQL. Ids are reserved up front (the
+caller holds the write transaction), so units, variants and index rows go in without RETURNING.
+
+Postings and vocabulary counts are not read by anything inside the writing transaction, so a
+``Loader`` keeps them until ``flush``: postings are then written sorted by key, which turns
+random B-tree inserts into mostly sequential ones, and each vocabulary hash is bumped once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+from sqlalchemy import JSON, Table
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from nato_tm.store.base import Base
+
+Row = tuple[Any, ...]
+POSTING_RUN = 300_000  # postings kept before a sorted write (about 40 MB of tuples)
+VOCAB_RUN = 200_000  # distinct hashes kept before their counts are written
+CACHE_KIB = 256 * 1024  # SQLite page cache of an importing connection
+SQLITE_PARAMS = 999  # bound parameters per statement that every SQLite build accepts
+
+
+def table(name: str) -> Table:
+    """A mapped table by name."""
+    return Base.metadata.tables[name]
+
+
+def _fast_empty(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    # Most props, notes and attrs are empty: their JSON text is computed once, not per row.
+    empty = {"list": process([]), "dict": process({})}
+
+    def fast(value: Any) -> Any:
+        return empty[type(value).__name__] if not value and type(value) in (list, dict) else process(value)
+
+    return fast
+
+
+@cache
+def _processors(dialect: Dialect, name: str) -> tuple[Callable[[Any], Any] | None, ...]:
+    # The ORM would run these very processors (datetime text on SQLite, JSON serialisation).
+    procs: list[Callable[[Any], Any] | None] = []
+    for column in table(name).columns:
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        procs.append(_fast_empty(process) if process and isinstance(column.type, JSON) else process)
+    return tuple(procs)
+
+
+def convert(dialect: Dialect, name: str, rows: Sequence[Row]) -> list[Row]:
+    """Rows of ``name`` in column order, converted as the ORM would bind them."""
+    procs = _processors(dialect, name)
+    if not any(procs):
+        return list(rows)
+    return [tuple(v if p is None or v is None else p(v) for p, v in zip(procs, row, strict=True)) for row in rows]
+
+
+@cache
+def _values_sql(name: str, nrows: int, suffix: str = "") -> str:
+    cols = [c.name for c in table(name).columns]
+    one = "(" + ",".join("?" * len(cols)) + ")"
+    return f"INSERT INTO {name} ({','.join(cols)}) VALUES {','.join([one] * nrows)}{suffix}"
+
+
+def _sqlite_insert(session: Session, name: str, rows: Sequence[Row], suffix: str = "") -> None:
+    ncols = len(table(name).columns)
+    step = max(1, SQLITE_PARAMS // ncols)
+    conn = session.connection()
+    for i in range(0, len(rows), step):
+        part = rows[i : i + step]
+        conn.exec_driver_sql(_values_sql(name, len(part), suffix), tuple(v for row in part for v in row))
+
+
+def _pg_copy(session: Session, name: str, rows: Sequence[Row]) -> None:
+    conn = session.connection()
+    raw: Any = conn.connection.driver_connection
+    cols = ",".join(c.name for c in table(name).columns)
+    try:
+        with raw.cursor() as cur, cur.copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # Raised as SQLAlchemy would (IntegrityError, OperationalError...): Database.write retries on them.
+        raise DBAPIError.instance(f"COPY {name}", None, exc, conn.dialect.loaded_dbapi.Error) from exc
+
+
+def insert_rows(session: Session, name: str, rows: Sequence[Row]) -> None:
+    """Insert full rows (every column, in table order) into table ``name``."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    converted = convert(dialect, name, rows)
+    if dialect.name == "postgresql":
+        _pg_copy(session, name, converted)
+    else:
+        _sqlite_insert(session, name, converted)
+
+
+def reserve_ids(session: Session, name: str, count: int) -> list[int]:
+    """``count`` new ids for table ``name`` (the caller holds the write transaction)."""
+    if count == 0:
+        return []
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        sql = f"SELECT nextval(pg_get_serial_sequence('{name}', 'id')) FROM generate_series(1, %(n)s)"
+        return [int(r[0]) for r in conn.exec_driver_sql(sql, {"n": count})]
+    # SQLite gives max(rowid) + 1 to a row inserted without an id: the same ids, taken here in advance.
+    top = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {name}").scalar_one()
+    return list(range(int(top) + 1, int(top) + 1 + count))
+
+
+def bump_vocab(session: Session, counts: Counter[int]) -> None:
+    """Add (or subtract) document frequencies; sorted so concurrent writers lock rows in one order."""
+    rows = [(h, n) for h, n in sorted(counts.items()) if n]
+    if not rows:
+        return
+    conn = session.connection()
+    upsert = " ON CONFLICT (token_hash) DO UPDATE SET df = tm_vocab.df + excluded.df"
+    if conn.dialect.name == "postgresql":
+        step = 5000
+        for i in range(0, len(rows), step):
+            part = rows[i : i + step]
+            values = ",".join(["(%s,%s)"] * len(part))
+            sql = f"INSERT INTO tm_vocab (token_hash, df) VALUES {values}{upsert}"
+            conn.exec_driver_sql(sql, tuple(v for row in part for v in row))
+    else:
+        _sqlite_insert(session, "tm_vocab", rows, upsert)
+
+
+class Loader:
+    """Collects postings and vocabulary counts for one write transaction; ``flush`` writes them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.postings: list[Row] = []
+        self.counts: Counter[int] = Counter()
+
+    def add_postings(self, variant_id: int, ntok: int, hashes: Sequence[int]) -> None:
+        """Post a variant under its hashes and count them in the vocabulary."""
+        self.postings.extend((h, ntok, variant_id) for h in hashes)
+        self.counts.update(hashes)
+        if len(self.postings) >= POSTING_RUN:
+            self._write_postings()
+        if len(self.counts) >= VOCAB_RUN:
+            self._write_vocab()
+
+    def _write_postings(self) -> None:
+        self.postings.sort()
+        insert_rows(self.session, "tm_posting", self.postings)
+        self.postings = []
+
+    def _write_vocab(self) -> None:
+        bump_vocab(self.session, self.counts)
+        self.counts = Counter()
+
+    def flush(self) -> None:
+        """Write what is kept; call before anything reads the postings or the vocabulary."""
+        self._write_postings()
+        self._write_vocab()
+
+
+@contextmanager
+def revision_triggers_once(session: Session, tables: Sequence[str] = ("unit", "variant")) -> Iterator[list[bool]]:
+    """On SQLite, run the revision triggers of ``tables`` once for a bulk load instead of once per row.
+
+    Yields a one-item list: set it to True when the load changed anything. The row triggers (see
+    ``nato_tm.store.revision``) cost more than the inserts themselves, and a revision only has to
+    move, not count rows. The triggers are dropped inside the write transaction and re-created
+    from their own stored SQL before it commits, then their body runs once: other connections
+    never see them missing (DDL is transactional in SQLite), and no other writer can run meanwhile.
+    PostgreSQL's triggers already move the revision once per transaction; nothing changes there.
+    """
+    changed = [False]
+    if session.get_bind().dialect.name != "sqlite":
+        yield changed
+        return
+    conn = session.connection()
+    marks = ",".join("?" * len(tables))
+    found = conn.exec_driver_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})", tuple(tables)
+    ).all()
+    for name, _ in found:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield changed
+    bodies: dict[str, None] = {}
+    for _, sql in found:
+        conn.exec_driver_sql(sql)
+        bodies[sql[sql.upper().index(" BEGIN ") + 7 : sql.upper().rindex(" END")].strip()] = None
+    if changed[0]:
+        for body in bodies:  # each distinct body once (an insert and an update trigger share theirs)
+            conn.exec_driver_sql(body)
+
+
+@contextmanager
+def larger_cache(session: Session, kib: int = CACHE_KIB) -> Iterator[None]:
+    """On SQLite, give this connection a page cache of ``kib`` KiB while a bulk load runs.
+
+    The unique content hashes, the variants' key hashes and the postings are inserted at random
+    places in their B-trees; with the default 2 MB cache most inserts would re-read a page. The
+    cache belongs to this connection only (readers are unaffected) and bounds memory whatever
+    the file's size; the connection gets its former size back afterwards, as it returns to the pool.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    conn = session.connection()
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    conn.exec_driver_sql(f"PRAGMA cache_size = {-int(kib)}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
