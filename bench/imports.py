@@ -37,6 +37,7 @@ class ImportRun:
     cpu: float = 0.0
     peak_rss_mb: float = 0.0
     rss_curve: list[tuple[float, float]] = field(default_factory=list)
+    main_cpu: float = 0.0  # the importing process alone (its analysis workers aside), from /proc
     returncode: int = 0
     timed_out: bool = False
     lookups: list[float] = field(default_factory=list)
@@ -83,7 +84,7 @@ def run_import(n: int, url: str, *, lookups: bool, profile: Path | None, timeout
     cmd = [nato_tm(), "--db", url, "import", str(path)]
     if profile:
         spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
-        cmd = [spy, "record", "-r", "20", "-f", "raw", "-o", str(profile), "--", *cmd]
+        cmd = [spy, "record", "-r", "20", "--subprocesses", "-f", "raw", "-o", str(profile), "--", *cmd]
     run = ImportRun(n)
     stop = threading.Event()
     thread = None
@@ -100,7 +101,9 @@ def run_import(n: int, url: str, *, lookups: bool, profile: Path | None, timeout
         pid, status, usage = os.wait4(child.pid, os.WNOHANG)
         if pid:
             break
-        run.rss_curve.append((time.perf_counter() - t0, max(rss_mb(child.pid), _child_rss(child.pid))))
+        root = _import_pid(child.pid, under_spy=profile is not None)
+        run.rss_curve.append((time.perf_counter() - t0, _tree_rss(root) if root else 0.0))
+        run.main_cpu = max(run.main_cpu, _cpu_s(root) if root else 0.0)
         if time.perf_counter() - t0 > timeout and not run.timed_out:
             run.timed_out = True
             child.send_signal(signal.SIGINT if profile else signal.SIGTERM)
@@ -118,16 +121,46 @@ def run_import(n: int, url: str, *, lookups: bool, profile: Path | None, timeout
     return run
 
 
-def _child_rss(pid: int) -> float:
-    # Under py-spy the import is the profiler's child.
+def _cpu_s(pid: int) -> float:
     try:
-        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return max((rss_mb(int(k)) for k in kids), default=0.0)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def top_frames(profile: Path, count: int = 15) -> list[tuple[str, float]]:
+def _kids(pid: int) -> list[int]:
+    try:
+        return [int(k) for k in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _import_pid(pid: int, *, under_spy: bool) -> int | None:
+    # Under py-spy the import is the profiler's first child.
+    if not under_spy:
+        return pid
+    kids = _kids(pid)
+    return kids[0] if kids else None
+
+
+def _pss_mb(pid: int) -> float:
+    # Proportional set size: pages the forked workers share with the import are counted once.
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _tree_rss(pid: int) -> float:
+    """Memory of the import and its analysis workers together (MB, PSS: shared pages once)."""
+    return _pss_mb(pid) + sum(_tree_rss(k) for k in _kids(pid))
+
+
+def top_frames(profile: Path, count: int = 30) -> list[tuple[str, float]]:
     """Share of samples per function (inclusive) in a py-spy raw (collapsed stacks) file."""
     inclusive: Counter[str] = Counter()
     total = 0
@@ -164,6 +197,7 @@ def report(run: ImportRun) -> None:
         rate = run.n / run.wall if run.wall else 0
         per_unit = 1000 * run.cpu / run.n
         print(f"| {run.n} | {run.wall:.0f} | {run.cpu:.0f} | {per_unit:.2f} | {rate:.0f} | {run.peak_rss_mb:.0f} |")
+        print(f"importing process CPU (sampled): {run.main_cpu:.1f} s, {1000 * run.main_cpu / run.n:.2f} ms/unit")
     if run.lookups or run.lookup_errors:
         lat = sorted(run.lookups)
         p95 = lat[int(0.95 * (len(lat) - 1))] if lat else 0
@@ -172,7 +206,9 @@ def report(run: ImportRun) -> None:
             f"p50 {statistics.median(lat) if lat else 0:.1f} ms, p95 {p95:.1f} ms"
         )
     curve = run.rss_curve[:: max(1, len(run.rss_curve) // 8)]
-    print("RSS (s, MB): " + ", ".join(f"({t:.0f}, {m:.0f})" for t, m in curve))
+    peak = max((m for _, m in run.rss_curve), default=0)
+    print(f"peak PSS of the import and its workers together (sampled): {peak:.0f} MB")
+    print("PSS, all processes (s, MB): " + ", ".join(f"({t:.0f}, {m:.0f})" for t, m in curve))
 
 
 def main(argv: list[str] | None = None) -> None:
