@@ -31,12 +31,13 @@ from nato_tm.services.tm_score import (
     score,
     score_stored,
     stored_bound,
+    upper_bound,
 )
 from nato_tm.store import memory_candidates
 from nato_tm.store.base import as_utc
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit
-from nato_tm.store.memory_candidates import TargetRow, VariantRow
+from nato_tm.store.memory_candidates import StoredProfile, TargetRow, VariantRow
 from nato_tm.store.memory_repo import key_hash
 from nato_tm.text.pipeline import LANGS, primary_lang
 from nato_tm.text.placeables import Analysis, Profile, analyse
@@ -169,8 +170,8 @@ def _score_candidates(
         if not batch:
             break
         at, size = at + size, min(2 * size, MAX_BATCH)
-        profs = memory_candidates.profiles(session, batch)
-        batch = [vid for vid in batch if vid not in profs or stored_bound(qp, profs[vid]) >= floor]
+        profs = _worth_reading(q, qp, memory_candidates.profiles(session, batch), floor)
+        batch = [vid for vid in batch if vid not in profs or profs[vid] is not None]
         for v in memory_candidates.variant_rows(session, batch, tgt):
             if not v.has_target:  # it can give no pair: it must not raise the floor either
                 continue
@@ -180,6 +181,19 @@ def _score_candidates(
                 (heapq.heappush if len(top) < limit else heapq.heappushpop)(top, s.value)
     floor = top[0] - MULTI_TRANSLATION_PENALTY if len(top) >= limit else min_score
     return [s for s in scored if s.score.value >= floor]  # the others cannot enter the top
+
+
+def _worth_reading(q: Analysis, qp: Profile, found: dict[int, StoredProfile], floor: int) -> dict[int, Profile | None]:
+    """Each candidate's full profile when it can still score ``floor``, else None."""
+    out: dict[int, Profile | None] = {}
+    for vid, stored in found.items():
+        # The keys-only bound first: a third of the cost of the full one, and most candidates fail it.
+        if upper_bound(q.keys, stored.keys) < floor:
+            out[vid] = None
+        else:
+            prof = stored.full()
+            out[vid] = prof if stored_bound(qp, prof) >= floor else None
+    return out
 
 
 def _score_one(q: Analysis, v: VariantRow, prof: Profile | None, text: str, src: str, prev: str | None) -> Score:

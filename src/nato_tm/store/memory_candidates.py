@@ -140,11 +140,12 @@ def _overlaps(session: Session, hashes: set[int], lo: int, hi: int) -> list[tupl
     """(variant_id, ntok, how many of ``hashes`` it is posted under) for variants with ntok in [lo, hi]."""
     if not hashes:
         return []
-    sql = (
-        f"SELECT variant_id, ntok, COUNT(*) FROM tm_posting WHERE token_hash IN ({_marks(len(hashes))})"
-        " AND ntok >= ? AND ntok <= ? GROUP BY variant_id, ntok"
-    )
-    return [(int(v), int(n), int(c)) for v, n, c in _fetch(session, sql, [*sorted(hashes), lo, hi])]
+    # Counted here rather than by GROUP BY: SQLite's GROUP BY sorts through a temporary b-tree,
+    # a third slower on these reads than a Counter (PostgreSQL: about the same).
+    where = f"token_hash IN ({_marks(len(hashes))}) AND ntok >= ? AND ntok <= ?"
+    sql = f"SELECT variant_id, ntok FROM tm_posting WHERE {where}"
+    found = Counter(_fetch(session, sql, [*sorted(hashes), lo, hi]))
+    return [(int(v), int(n), c) for (v, n), c in found.items()]
 
 
 class VariantRow(NamedTuple):
@@ -168,12 +169,23 @@ _ROWS_SQL = (
 )
 
 
-def profiles(session: Session, ids: Sequence[int]) -> dict[int, Profile]:
+class StoredProfile(NamedTuple):
+    """A stored profile whose keys are split and the rest only on demand (most candidates need keys only)."""
+
+    keys: tuple[str, ...]
+    row: tuple[str, str, str, str]  # keys, bases, minor, nums as stored
+
+    def full(self) -> Profile:
+        """The whole scoring profile."""
+        return load_profile(*self.row)
+
+
+def profiles(session: Session, ids: Sequence[int]) -> dict[int, StoredProfile]:
     """The stored scoring profiles of these variants (those not indexed are missing)."""
-    out: dict[int, Profile] = {}
+    out: dict[int, StoredProfile] = {}
     for chunk in chunks(list(ids)):
         for vid, keys, bases, minor, nums in _fetch(session, _PROFILES_SQL.format(ids=_marks(len(chunk))), chunk):
-            out[int(vid)] = load_profile(keys, bases, minor, nums)
+            out[int(vid)] = StoredProfile(load_profile(keys, "", "", "").keys, (keys, bases, minor, nums))
     return out
 
 
