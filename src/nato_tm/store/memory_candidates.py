@@ -20,6 +20,8 @@ from nato_tm.text.placeables import Profile
 
 # Postings a lookup may read beyond the guaranteed prefix, to sharpen the overlap counts.
 EXTEND_BUDGET = 3_000
+EXTEND_PER_CANDIDATE = 8  # ... or this many per candidate found, up to EXTEND_MAX
+EXTEND_MAX = 15_000
 # Reading this many postings is the most a lookup spends to widen the search below GUARANTEED.
 WIDEN_BUDGET = 3_000
 GUARANTEED = 75  # from this score up, candidates() misses nothing (prefix filtering)
@@ -81,7 +83,9 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
     seen = k
     if len(counts) > EXTEND_ABOVE:
         # Many candidates: read a few more rare keys so that the bound below prunes harder.
-        extra, seen = _extension(positions, k, prefix)
+        # A posting read costs ~0.2 us, a profile read ~5-10 us: the more candidates, the more it pays.
+        budget = max(EXTEND_BUDGET, min(EXTEND_MAX, EXTEND_PER_CANDIDATE * len(counts)))
+        extra, seen = _extension(positions, k, prefix, budget)
         if extra:
             weight = max(mult[h] for h in extra)
             for vid, _, c in _overlaps(session, extra, lo, hi):
@@ -104,13 +108,13 @@ def _wordless(session: Session, lang: str) -> list[int]:
     return list(session.scalars(stmt.order_by(TmEntry.variant_id).limit(MAX_CANDIDATES)))
 
 
-def _extension(positions: list[tuple[int, int]], k: int, prefix: set[int]) -> tuple[set[int], int]:
-    """Keys after the prefix worth reading (within EXTEND_BUDGET postings), and the positions then checked."""
+def _extension(positions: list[tuple[int, int]], k: int, prefix: set[int], budget: int) -> tuple[set[int], int]:
+    """Keys after the prefix worth reading (within ``budget`` postings), and the positions then checked."""
     extra: set[int] = set()
     seen, spent = k, 0
     for df, h in positions[k:]:
         if h not in prefix and h not in extra:
-            if spent + df > EXTEND_BUDGET:
+            if spent + df > budget:
                 break
             extra.add(h)
             spent += df
