@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from nato_tm.errors import InvalidInput, StoreUnavailable
 from nato_tm.store.db import Database
-from nato_tm.store.revision import peek_revision
+from nato_tm.store.revision import RevisionProbe
 from nato_tm.store.termbase_query import Marker, TermRow, change_marker, term_rows
 from nato_tm.text.pipeline import ELISIONS, LANGS, Token, content, primary_lang, tokenize
 
@@ -148,10 +148,18 @@ class _IndexCache:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.indexes: dict[str, TermIndex] = {}
+        self.probes: dict[str, RevisionProbe] = {}
+
+    def _probe(self, db: Database) -> RevisionProbe:
+        probe = self.probes.get(db.url)
+        if probe is None:
+            with self.lock:
+                probe = self.probes.setdefault(db.url, RevisionProbe(db.engine))
+        return probe
 
     def get(self, db: Database) -> TermIndex:
         cached = self.indexes.get(db.url)
-        if cached is not None and cached.marker == (peek_revision(db.engine, "terms"),):
+        if cached is not None and cached.marker == (self._probe(db).read("terms"),):
             return cached
         try:
             with db.engine.connect() as conn:  # a bare connection, not an ORM session: this runs per request
@@ -169,7 +177,11 @@ class _IndexCache:
         with self.lock:
             self.indexes.pop(url, None)
             while len(self.indexes) >= MAX_CACHED:  # tests open many stores; keep the newest few
-                self.indexes.pop(next(iter(self.indexes)))
+                gone = next(iter(self.indexes))
+                self.indexes.pop(gone)
+                probe = self.probes.pop(gone, None)
+                if probe is not None:
+                    probe.close()
             self.indexes[url] = index
         return index
 

@@ -7,6 +7,9 @@ write path, is seen on the next request and nothing can go stale.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -56,25 +59,73 @@ def read_revision(conn: Connection | Session, scope: str) -> Revision:
     return Revision(scope, int(row[0]), _utc(row[1]))
 
 
-def peek_revision(engine: Engine, scope: str) -> int | None:
-    """The revision value of ``scope`` read straight through the driver, or None if it cannot be read.
+class RevisionProbe:
+    """Reads revision values over one dedicated autocommit connection per thread.
 
-    This runs on every request that validates a per-process cache, where SQLAlchemy's statement
-    machinery costs several times the query itself. A None answer sends the caller to the full
-    path (``read_revision``), which reports a broken store properly.
+    It runs on every request that validates a per-process cache. Through the pool, a read costs a
+    checkout (a ping on PostgreSQL), the query and a rollback at check-in: three round trips where
+    one will do. An autocommit read sees every commit made before it. A failure answers None,
+    which sends the caller to the full path (``read_revision``) that reports a broken store.
     """
-    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-    try:
-        raw = engine.raw_connection()
-    except Exception:  # the full path reports the failure
-        return None
-    try:
-        cursor = raw.cursor()
-        cursor.execute(f"SELECT value FROM store_revision WHERE scope = {mark}", (scope,))
-        row = cursor.fetchone()
-        cursor.close()
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sql = "SELECT value FROM store_revision WHERE scope = " + (
+            "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        )
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.opened: list[tuple[int, Any]] = []  # (process id, DB-API connection)
+        self.generation = 0  # moved by close(): every thread's held connection is then stale
+
+    def read(self, scope: str) -> int | None:
+        """The revision value of ``scope``, or None if it cannot be read."""
+        conn = self._connection()
+        if conn is None:
+            return None
+        try:
+            cursor = conn.cursor()
+            cursor.execute(self.sql, (scope,))
+            row = cursor.fetchone()
+            cursor.close()
+        except Exception:  # a dropped connection or a missing table: open a new one next time
+            self._discard(conn)
+            return None
         return int(row[0]) if row else None
-    except Exception:
-        return None
-    finally:
-        raw.close()
+
+    def _discard(self, conn: Any) -> None:
+        self.local.held = None
+        with self.lock:
+            self.opened = [(pid, c) for pid, c in self.opened if c is not conn]
+        with contextlib.suppress(Exception):
+            conn.close()
+
+    def _connection(self) -> Any:
+        held = getattr(self.local, "held", None)
+        # A connection inherited through fork() belongs to the parent: never used (or closed) here.
+        if held is not None and held[0] == os.getpid() and held[1] == self.generation:
+            return held[2]
+        dialect = self.engine.dialect
+        try:
+            cargs, cparams = dialect.create_connect_args(self.engine.url)
+            conn = dialect.connect(*cargs, **cparams)
+            if dialect.name == "postgresql":
+                conn.autocommit = True
+            else:
+                conn.isolation_level = None
+        except Exception:
+            return None
+        self.local.held = (os.getpid(), self.generation, conn)
+        with self.lock:
+            self.opened.append((os.getpid(), conn))
+        return conn
+
+    def close(self) -> None:
+        """Close the connections this process opened (other threads' included)."""
+        with self.lock:
+            self.generation += 1
+            mine = [conn for pid, conn in self.opened if pid == os.getpid()]
+            self.opened = [(pid, conn) for pid, conn in self.opened if pid != os.getpid()]
+        for conn in mine:
+            with contextlib.suppress(Exception):
+                conn.close()
