@@ -74,29 +74,41 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
     t, k = _plan(positions, n, min_score)
     lo, hi = math.ceil(t * n - 1e-9), math.floor(n / t + 1e-9)
     prefix = {h for _, h in positions[:k]}
-    counts: dict[int, int] = {}
-    ntoks: dict[int, int] = {}
     weight = max(mult[h] for h in prefix)  # a count of distinct keys times this bounds the overlap
-    for vid, ntok, c in _overlaps(session, prefix, lo, hi):
-        counts[vid] = c * weight
-        ntoks[vid] = ntok
-    seen = k
+    counts = _overlaps(session, prefix, lo, hi)
+    more: Counter[tuple[int, int]] = Counter()
+    seen, more_weight = k, 0
     if len(counts) > EXTEND_ABOVE:
         # Many candidates: read a few more rare keys so that the bound below prunes harder.
         # A posting read costs ~0.2 us, a profile read ~5-10 us: the more candidates, the more it pays.
         budget = max(EXTEND_BUDGET, min(EXTEND_MAX, EXTEND_PER_CANDIDATE * len(counts)))
         extra, seen = _extension(positions, k, prefix, budget)
         if extra:
-            weight = max(mult[h] for h in extra)
-            for vid, _, c in _overlaps(session, extra, lo, hi):
-                if vid in counts:
-                    counts[vid] += c * weight
-    # A candidate can at best share every key it has not been checked against: its similarity
-    # is at most that overlap over the longer length. Keep those that can reach t, best bound first.
+            more_weight = max(mult[h] for h in extra)
+            more = _overlaps(session, extra, lo, hi)
+    return _rank(counts, weight, more, more_weight, n, n - seen, t)
+
+
+def _rank(
+    counts: Counter[tuple[int, int]],
+    weight: int,
+    more: Counter[tuple[int, int]],
+    more_weight: int,
+    n: int,
+    slack: int,
+    t: float,
+) -> list[tuple[int, int]]:
+    """Keep the candidates whose overlap bound can reach t, best bound first, as (score bound, variant id).
+
+    A candidate can at best share every one of the ``slack`` key positions it was not checked
+    against: its similarity is at most that overlap over the longer length.
+    """
     ranked = []
-    for v, c in counts.items():
-        num, den = min(c + n - seen, ntoks[v], n), max(n, ntoks[v])
-        if num / den >= t - 1e-9:
+    need = t - 1e-9
+    for (v, ntok), c in counts.items():  # the hot loop: one pass per posting-list candidate
+        c = c * weight + more[v, ntok] * more_weight if more else c * weight
+        num, den = min(c + slack, ntok, n), max(n, ntok)
+        if num >= need * den:
             ranked.append((-num / den, -c, v, score_bound(num, den)))
     ranked.sort()
     return [(b, v) for *_, v, b in ranked[:MAX_CANDIDATES]]
@@ -140,16 +152,15 @@ def _marks(count: int) -> str:
     return ", ".join(["?"] * count)
 
 
-def _overlaps(session: Session, hashes: set[int], lo: int, hi: int) -> list[tuple[int, int, int]]:
-    """(variant_id, ntok, how many of ``hashes`` it is posted under) for variants with ntok in [lo, hi]."""
+def _overlaps(session: Session, hashes: set[int], lo: int, hi: int) -> Counter[tuple[int, int]]:
+    """How many of ``hashes`` each (variant_id, ntok) with ntok in [lo, hi] is posted under."""
     if not hashes:
-        return []
+        return Counter()
     # Counted here rather than by GROUP BY: SQLite's GROUP BY sorts through a temporary b-tree,
     # a third slower on these reads than a Counter (PostgreSQL: about the same).
     where = f"token_hash IN ({_marks(len(hashes))}) AND ntok >= ? AND ntok <= ?"
     sql = f"SELECT variant_id, ntok FROM tm_posting WHERE {where}"
-    found = Counter(_fetch(session, sql, [*sorted(hashes), lo, hi]))
-    return [(int(v), int(n), c) for (v, n), c in found.items()]
+    return Counter(_fetch(session, sql, [*sorted(hashes), lo, hi]))
 
 
 class VariantRow(NamedTuple):
