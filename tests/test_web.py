@@ -10,7 +10,7 @@ import pytest
 from nato_tm.services import auth
 
 WRITE = {"POST", "PUT", "PATCH", "DELETE"}
-READ_POSTS = {"api.recognize", "api.check", "api.bulk_lookup"}
+READ_POSTS = {"api.recognize", "api.bulk_recognize", "api.check", "api.bulk_lookup"}
 
 
 def _csrf(client, path: str = "/signin") -> str:  # type: ignore[no-untyped-def]
