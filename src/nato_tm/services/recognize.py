@@ -8,6 +8,7 @@ committed by another process, addition, edit or deletion, is seen on the next re
 from __future__ import annotations
 
 import functools
+import gc
 import re
 import threading
 from collections import defaultdict
@@ -174,6 +175,11 @@ class _IndexCache:
             return cached
         # Read the rows in the same transaction as the marker, so they belong to that revision.
         index = TermIndex(marker, term_rows(conn))
+        # The index lives until the term base changes and is large (a 50,000-term base: some
+        # 300,000 objects); frozen out of the collector's way, or every full collection walks it
+        # (batches of recognitions ran 30-40 % slower). Collected first: only live objects freeze.
+        gc.collect()
+        gc.freeze()
         with self.lock:
             self.indexes.pop(url, None)
             while len(self.indexes) >= MAX_CACHED:  # tests open many stores; keep the newest few
