@@ -1,7 +1,8 @@
 """The bulk import path: worker processes, ids taken in advance, postings written late, triggers run once.
 
 Every test imports through small batches (BATCH patched) so that a handful of units crosses many
-batches and the worker pool is really used.
+batches and the worker pool is really used, and through small posting runs (POSTING_RUN patched),
+so that postings are staged and moved as in a large import.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from nato_tm.formats.records import UnitRecord, VariantRecord
 from nato_tm.services import importer
 from nato_tm.services.importer import import_path
 from nato_tm.services.stats import stats
+from nato_tm.store import memory_bulk
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit, Variant
 from nato_tm.store.memory_index import TmEntry, TmPosting, TmVocab, unindex_units
@@ -75,6 +77,7 @@ def write(path: Path, records: list[UnitRecord]) -> Path:
 @pytest.fixture(autouse=True)
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importer, "BATCH", 4)
+    monkeypatch.setattr(memory_bulk, "POSTING_RUN", 10)  # postings go through runs (SQLite: the staging table)
 
 
 def snapshot(db: Database) -> tuple[list[tuple[object, ...]], dict[int, int]]:

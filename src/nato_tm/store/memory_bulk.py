@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import JSON, Table
@@ -30,6 +31,7 @@ Row = tuple[Any, ...]
 POSTING_RUN = 300_000  # postings kept before a sorted write (about 40 MB of tuples)
 VOCAB_RUN = 200_000  # distinct hashes kept before their counts are written
 CACHE_KIB = 256 * 1024  # SQLite page cache of an importing connection
+STAGE = "nato_tm_posting_load"  # SQLite temporary table of a large load's postings
 SQLITE_PARAMS = 999  # bound parameters per statement that every SQLite build accepts
 
 
@@ -67,19 +69,19 @@ def convert(dialect: Dialect, name: str, rows: Sequence[Row]) -> list[Row]:
 
 
 @cache
-def _values_sql(name: str, nrows: int, suffix: str = "") -> str:
-    cols = [c.name for c in table(name).columns]
-    one = "(" + ",".join("?" * len(cols)) + ")"
-    return f"INSERT INTO {name} ({','.join(cols)}) VALUES {','.join([one] * nrows)}{suffix}"
+def _values_sql(name: str, ncols: int, nrows: int, suffix: str = "") -> str:
+    cols = f" ({','.join(c.name for c in table(name).columns)})" if name in Base.metadata.tables else ""
+    one = "(" + ",".join("?" * ncols) + ")"
+    return f"INSERT INTO {name}{cols} VALUES {','.join([one] * nrows)}{suffix}"
 
 
-def _sqlite_insert(session: Session, name: str, rows: Sequence[Row], suffix: str = "") -> None:
-    ncols = len(table(name).columns)
+def _sqlite_insert(session: Session, name: str, rows: Sequence[Row], suffix: str = "", columns: int = 0) -> None:
+    ncols = columns or len(table(name).columns)
     step = max(1, SQLITE_PARAMS // ncols)
     conn = session.connection()
     for i in range(0, len(rows), step):
         part = rows[i : i + step]
-        conn.exec_driver_sql(_values_sql(name, len(part), suffix), tuple(v for row in part for v in row))
+        conn.exec_driver_sql(_values_sql(name, ncols, len(part), suffix), tuple(chain.from_iterable(part)))
 
 
 def _pg_copy(session: Session, name: str, rows: Sequence[Row]) -> None:
@@ -133,32 +135,61 @@ def bump_vocab(session: Session, counts: Counter[int]) -> None:
             part = rows[i : i + step]
             values = ",".join(["(%s,%s)"] * len(part))
             sql = f"INSERT INTO tm_vocab (token_hash, df) VALUES {values}{upsert}"
-            conn.exec_driver_sql(sql, tuple(v for row in part for v in row))
+            conn.exec_driver_sql(sql, tuple(chain.from_iterable(part)))
     else:
         _sqlite_insert(session, "tm_vocab", rows, upsert)
 
 
 class Loader:
-    """Collects postings and vocabulary counts for one write transaction; ``flush`` writes them."""
+    """Collects postings and vocabulary counts for one write transaction; ``flush`` writes them.
+
+    Postings are keyed by token hash, so each run of them lands all over the postings B-tree. On
+    SQLite, once a load outgrows one run, runs go to a temporary table instead (appends only), and
+    ``flush`` moves them into ``tm_posting`` in one pass in key order: each page of the tree is
+    written once, not once per run (a million-unit import would otherwise rewrite the whole tree
+    into the WAL dozens of times). The temporary table is this connection's alone.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.postings: list[Row] = []
         self.counts: Counter[int] = Counter()
+        self.staged = False
 
     def add_postings(self, variant_id: int, ntok: int, hashes: Sequence[int]) -> None:
         """Post a variant under its hashes and count them in the vocabulary."""
         self.postings.extend((h, ntok, variant_id) for h in hashes)
         self.counts.update(hashes)
         if len(self.postings) >= POSTING_RUN:
-            self._write_postings()
+            self._write_postings(final=False)
         if len(self.counts) >= VOCAB_RUN:
             self._write_vocab()
 
-    def _write_postings(self) -> None:
-        self.postings.sort()
-        insert_rows(self.session, "tm_posting", self.postings)
+    def _write_postings(self, *, final: bool) -> None:
+        if self.session.get_bind().dialect.name != "sqlite":
+            self.postings.sort()
+            insert_rows(self.session, "tm_posting", self.postings)
+        elif self.staged or not final:
+            self._stage()
+            if final:
+                conn = self.session.connection()
+                cols = "token_hash, ntok, variant_id"
+                conn.exec_driver_sql(f"INSERT INTO tm_posting ({cols}) SELECT {cols} FROM temp.{STAGE} ORDER BY {cols}")
+                conn.exec_driver_sql(f"DROP TABLE temp.{STAGE}")
+                self.staged = False
+        else:
+            self.postings.sort()
+            _sqlite_insert(self.session, "tm_posting", self.postings)
         self.postings = []
+
+    def _stage(self) -> None:
+        conn = self.session.connection()
+        if not self.staged:
+            cols = "token_hash INTEGER NOT NULL, ntok INTEGER NOT NULL, variant_id INTEGER NOT NULL"
+            conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ({cols})")
+            conn.exec_driver_sql(f"DELETE FROM temp.{STAGE}")  # nothing left by an earlier load on this connection
+            self.staged = True
+        _sqlite_insert(self.session, STAGE, self.postings, columns=3)
 
     def _write_vocab(self) -> None:
         bump_vocab(self.session, self.counts)
@@ -166,7 +197,7 @@ class Loader:
 
     def flush(self) -> None:
         """Write what is kept; call before anything reads the postings or the vocabulary."""
-        self._write_postings()
+        self._write_postings(final=True)
         self._write_vocab()
 
 
