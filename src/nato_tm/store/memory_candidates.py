@@ -26,6 +26,9 @@ EXTEND_MAX = 15_000
 WIDEN_BUDGET = 3_000
 GUARANTEED = 75  # from this score up, candidates() misses nothing (prefix filtering)
 MAX_CANDIDATES = 1500
+# Past MAX_CANDIDATES, up to this many more keys are read (each at most FORCE_MAX postings).
+FORCE_KEYS = 3
+FORCE_MAX = 200_000
 # Above this many candidates, reading more keys' postings (a few ms at most) is cheaper than
 # reading the stored profiles of the candidates that the sharper bound then rules out.
 EXTEND_ABOVE = 64
@@ -75,43 +78,55 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
     lo, hi = math.ceil(t * n - 1e-9), math.floor(n / t + 1e-9)
     prefix = {h for _, h in positions[:k]}
     weight = max(mult[h] for h in prefix)  # a count of distinct keys times this bounds the overlap
-    counts = _overlaps(session, prefix, lo, hi)
-    more: Counter[tuple[int, int]] = Counter()
-    seen, more_weight = k, 0
-    if len(counts) > EXTEND_ABOVE:
+    total = {key: c * weight for key, c in _overlaps(session, prefix, lo, hi).items()}
+    seen, read = k, set(prefix)
+    if len(total) > EXTEND_ABOVE:
         # Many candidates: read a few more rare keys so that the bound below prunes harder.
         # A posting read costs ~0.2 us, a profile read ~5-10 us: the more candidates, the more it pays.
-        budget = max(EXTEND_BUDGET, min(EXTEND_MAX, EXTEND_PER_CANDIDATE * len(counts)))
+        budget = max(EXTEND_BUDGET, min(EXTEND_MAX, EXTEND_PER_CANDIDATE * len(total)))
         extra, seen = _extension(positions, k, prefix, budget)
-        if extra:
-            more_weight = max(mult[h] for h in extra)
-            more = _overlaps(session, extra, lo, hi)
-    return _rank(counts, weight, more, more_weight, n, n - seen, t)
+        _add(total, _overlaps(session, extra, lo, hi), max((mult[h] for h in extra), default=0))
+        read |= extra
+    ranked = _rank(total, n, n - seen, t)
+    forced = 0
+    while len(ranked) > MAX_CANDIDATES and seen < n and forced < FORCE_KEYS:
+        # Past the cap, candidates tied on their bound would be dropped by id, matches among them
+        # (seen at 1M units): read the next key whatever its cost, so the bound tells them apart.
+        df, h = positions[seen]
+        if h not in read:
+            if df > FORCE_MAX:
+                break
+            _add(total, _overlaps(session, {h}, lo, hi), mult[h])
+            read.add(h)
+            forced += 1
+            seen += sum(1 for _, g in positions[seen:] if g == h)
+            ranked = _rank(total, n, n - seen, t)
+        else:
+            seen += 1
+    return ranked[:MAX_CANDIDATES]
 
 
-def _rank(
-    counts: Counter[tuple[int, int]],
-    weight: int,
-    more: Counter[tuple[int, int]],
-    more_weight: int,
-    n: int,
-    slack: int,
-    t: float,
-) -> list[tuple[int, int]]:
-    """Keep the candidates whose overlap bound can reach t, best bound first, as (score bound, variant id).
+def _add(total: dict[tuple[int, int], int], found: Counter[tuple[int, int]], weight: int) -> None:
+    """Add the overlaps of more keys to the candidates already found (the others cannot reach t)."""
+    for key, c in found.items():
+        if key in total:
+            total[key] += c * weight
+
+
+def _rank(total: dict[tuple[int, int], int], n: int, slack: int, t: float) -> list[tuple[int, int]]:
+    """The candidates whose overlap bound can reach t, best bound first, as (score bound, variant id).
 
     A candidate can at best share every one of the ``slack`` key positions it was not checked
     against: its similarity is at most that overlap over the longer length.
     """
     ranked = []
     need = t - 1e-9
-    for (v, ntok), c in counts.items():  # the hot loop: one pass per posting-list candidate
-        c = c * weight + more[v, ntok] * more_weight if more else c * weight
+    for (v, ntok), c in total.items():  # the hot loop: one pass per posting-list candidate
         num, den = min(c + slack, ntok, n), max(n, ntok)
         if num >= need * den:
             ranked.append((-num / den, -c, v, score_bound(num, den)))
     ranked.sort()
-    return [(b, v) for *_, v, b in ranked[:MAX_CANDIDATES]]
+    return [(b, v) for *_, v, b in ranked]
 
 
 def _wordless(session: Session, lang: str) -> list[int]:
