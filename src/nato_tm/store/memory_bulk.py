@@ -146,8 +146,8 @@ class Loader:
     Postings are keyed by token hash, so each run of them lands all over the postings B-tree. On
     SQLite, once a load outgrows one run, runs go to a temporary table instead (appends only), and
     ``flush`` moves them into ``tm_posting`` in one pass in key order: each page of the tree is
-    written once, not once per run (a million-unit import would otherwise rewrite the whole tree
-    into the WAL dozens of times). The temporary table is this connection's alone.
+    visited once, not once per run (once the tree outgrows the page cache, every run would re-read
+    and re-dirty most of it). The temporary table is this connection's alone.
     """
 
     def __init__(self, session: Session) -> None:
