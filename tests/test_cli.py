@@ -60,6 +60,19 @@ def test_missing_file(tmp_path: Path) -> None:
     assert_user_error(run("import", str(tmp_path / "absent.tmx"), db=f"sqlite:///{tmp_path / 's.db'}"), "no such file")
 
 
+@pytest.mark.parametrize("workers", ["two", "-1"])
+def test_bad_import_workers_setting_is_a_user_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    tmx = Path(__file__).resolve().parents[1] / "termbase" / "seed-memory.tmx"
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    monkeypatch.setenv("NATO_TM_IMPORT_WORKERS", workers)
+    assert run("init", db=url).returncode == 0  # a command that does not fork is unaffected
+    assert_user_error(run("import", str(tmx), db=url), "NATO_TM_IMPORT_WORKERS")
+    monkeypatch.setenv("NATO_TM_IMPORT_WORKERS", "0")  # 0: everything in the importing process
+    assert run("import", str(tmx), db=url).returncode == 0
+
+
 def test_unknown_format(tmp_path: Path) -> None:
     junk = tmp_path / "notes.docx"
     junk.write_bytes(b"PK\x03\x04 not a translation file")

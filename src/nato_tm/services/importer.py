@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from nato_tm.errors import FormatError
+from nato_tm.errors import FormatError, InvalidInput
 from nato_tm.formats.records import Skipped
 from nato_tm.formats.registry import Format, ReadOptions, Record, by_name, detect
 from nato_tm.services.import_workers import prepared_batches
@@ -21,8 +21,6 @@ from nato_tm.store.memory_repo import save_units
 
 BATCH = 1000
 HEAD_BYTES = 4096
-# Worker processes that analyse memory records while this one reads the file and writes the store.
-WORKERS = int(os.environ.get("NATO_TM_IMPORT_WORKERS", os.cpu_count() or 1))
 # The store module and function that save each kind of record, a batch at a time.
 SAVERS = {
     "terms": ("nato_tm.store.termbase_repo", "save_concepts"),
@@ -137,9 +135,21 @@ def import_stream(
     return db.write(work, attempts=ATTEMPTS if start is not None else 1, commit=not dry_run)
 
 
+def default_workers() -> int:
+    """Worker processes that analyse memory records while this one reads and writes: NATO_TM_IMPORT_WORKERS."""
+    # Read per call, not at import time, so that a wrong value is a user's error, not a traceback.
+    raw = os.environ.get("NATO_TM_IMPORT_WORKERS", "").strip()
+    if not raw:
+        return os.cpu_count() or 1
+    if not raw.isdigit():
+        raise InvalidInput(f"NATO_TM_IMPORT_WORKERS must be a whole number, 0 or more (got {raw!r})")
+    return int(raw)
+
+
 def import_path(db: Database, path: str, **kwargs: Any) -> ImportReport:
-    """Import a file from disk, with WORKERS analysis processes unless told otherwise; see import_stream."""
-    kwargs.setdefault("workers", WORKERS)
+    """Import a file from disk, with default_workers() analysis processes unless told otherwise (import_stream)."""
+    if "workers" not in kwargs:
+        kwargs["workers"] = default_workers()
     try:
         stream = open(path, "rb")  # noqa: SIM115 - closed below, after the import
     except FileNotFoundError as exc:
