@@ -12,6 +12,7 @@ from nato_tm.webapp import get_db
 from nato_tm.webapp.params import (
     MAX_BULK,
     MAX_LIMIT,
+    MAX_QUERY,
     document,
     int_param,
     json_body,
@@ -65,18 +66,23 @@ def recognize() -> Response:
     return document(run(get_db(current_app), text, lang))
 
 
+def _segments(body: Mapping[str, Any], max_len: int = MAX_QUERY) -> list[str]:
+    """The body's "segments": 1 to MAX_BULK strings, each checked as text_param checks one."""
+    segments = body.get("segments")
+    if not isinstance(segments, list) or not segments:
+        raise InvalidInput("'segments' must be a non-empty list of strings", param="segments")
+    if len(segments) > MAX_BULK:
+        raise InvalidInput(f"at most {MAX_BULK} segments per request", param="segments")
+    return [text_param({"segments": s}, "segments", max_len=max_len) for s in segments]
+
+
 @bp.post("/terms/recognize/bulk")
 def bulk_recognize() -> Response:
     """Terms in up to 100 segments against one term-base state: {"segments": [...], "lang"}; a list of results."""
     from nato_tm.services.recognize import recognize_many as run
 
     body = json_body()
-    segments = body.get("segments")
-    if not isinstance(segments, list) or not segments:
-        raise InvalidInput("'segments' must be a non-empty list of strings", param="segments")
-    if len(segments) > MAX_BULK:
-        raise InvalidInput(f"at most {MAX_BULK} segments per request", param="segments")
-    texts = [text_param({"segments": s}, "segments", max_len=MAX_TEXT) for s in segments]
+    texts = _segments(body, max_len=MAX_TEXT)
     lang = lang_param(body, "lang", "fr") or "fr"
     return document(run(get_db(current_app), texts, lang))
 
@@ -123,12 +129,7 @@ def bulk_lookup() -> Response:
     from nato_tm.services.tm_lookup import bulk_lookup as run
 
     body = json_body()
-    segments = body.get("segments")
-    if not isinstance(segments, list) or not segments:
-        raise InvalidInput("'segments' must be a non-empty list of strings", param="segments")
-    if len(segments) > MAX_BULK:
-        raise InvalidInput(f"at most {MAX_BULK} segments per request", param="segments")
-    texts = [text_param({"segments": s}, "segments") for s in segments]
+    texts = _segments(body)
     prevs = body.get("prevs")
     if prevs is not None and (not isinstance(prevs, list) or len(prevs) != len(texts)):
         raise InvalidInput("'prevs' must be a list with one previous segment (or null) per segment", param="prevs")
