@@ -28,6 +28,14 @@ _DOTS = re.compile(r"\.{2,}")
 _DIGITS = frozenset("0123456789")
 
 
+def _neighbours(run: str, k: int, s: int, e: int, first: bool, last: bool) -> tuple[str | None, str | None]:
+    """The characters around run[k] as Moses sees them inside run[s:e]: a space where a split
+    already separates the piece, None where the text itself begins or ends."""
+    prev = run[k - 1] if k > s else (None if first else " ")
+    nxt = run[k + 1] if k + 1 < e else (None if last else " ")
+    return prev, nxt
+
+
 class MosesSpans:
     """Token spans of one language's Moses tokenizer, exact on text it accepts, sacremoses otherwise."""
 
@@ -109,8 +117,7 @@ class MosesSpans:
         piece = s
         k = run.find(",", s, e)
         while k >= 0:
-            prev = run[k - 1] if k > s else (None if first else " ")
-            nxt = run[k + 1] if k + 1 < e else (None if last else " ")
+            prev, nxt = _neighbours(run, k, s, e, first, last)
             if nxt is None or nxt not in self.num or (prev is not None and prev not in self.num):
                 if k > piece:
                     self._apostrophes(run, piece, k, base, first and piece == s, False, out)
@@ -124,9 +131,7 @@ class MosesSpans:
         start = s
         k = run.find("'", s, e)
         while k >= 0:
-            prev = run[k - 1] if k > s else (None if first else " ")
-            nxt = run[k + 1] if k + 1 < e else (None if last else " ")
-            cut = self._apostrophe_cut(prev, nxt)
+            cut = self._apostrophe_cut(*_neighbours(run, k, s, e, first, last))
             if cut == "after":  # French l'|Alliance: the apostrophe stays with the clitic
                 out.append((base + start, base + k + 1))
                 start = k + 1
