@@ -1,12 +1,17 @@
 """Import benchmark: `nato-tm import` of an N-unit TMX file, wall/CPU time, peak RSS, concurrent lookups.
 
     python -m bench imports --n 100000 [--db URL] [--lookups] [--profile] [--timeout 3600]
+    python -m bench imports --n 1000000 --pg postgresql://postgres@127.0.0.1:5432 --keep-db nato_bench_1m --lookups
 
 The import runs as a child process (the real command a user types); its peak RSS and CPU time come
 from wait4(), and its RSS is also sampled every second to show whether it grows with the file.
 With --lookups, a thread in this process runs lookups against the same database all through the
 import and counts the failures (the import holds one write transaction for its whole length).
 With --profile, py-spy samples the import (20 Hz, so it costs little) and the top frames are printed.
+With --pg, the import goes into a throw-away database on that server, dropped afterwards, unless
+--keep-db NAME names the database to (re)create and keep (the store the 1M PostgreSQL lookups run on);
+the server's CPU (its backends for that database, and all its processes) and the peak PSS of the
+database's backends are sampled from /proc beside the client's.
 """
 
 from __future__ import annotations
@@ -25,8 +30,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import event, make_url, text
+
 from bench.build import WORK, corpus, write_tmx
-from bench.lookup import pg_database, pg_drop
+from bench.lookup import pg_admin, pg_database, pg_drop
+from bench.pgproc import ServerSampler
 from nato_tm.store.db import Database
 
 
@@ -42,6 +50,8 @@ class ImportRun:
     timed_out: bool = False
     lookups: list[float] = field(default_factory=list)
     lookup_errors: Counter[str] = field(default_factory=Counter)
+    lookup_backends: set[int] = field(default_factory=set)  # server pids of the lookups (PostgreSQL)
+    server: ServerSampler | None = None
 
 
 def nato_tm() -> str:
@@ -65,6 +75,14 @@ def lookup_loop(url: str, queries: list[str], stop: threading.Event, run: Import
     from nato_tm.services.tm_lookup import lookup
 
     db = Database(url)
+    if db.engine.dialect.name == "postgresql":  # the lookups' backends are not the import's
+
+        def remember(dbapi_conn: object, _record: object) -> None:
+            with dbapi_conn.cursor() as cur:  # type: ignore[attr-defined]
+                cur.execute("SELECT pg_backend_pid()")
+                run.lookup_backends.add(cur.fetchone()[0])
+
+        event.listen(db.engine, "connect", remember)
     i = 0
     while not stop.is_set():
         q = queries[i % len(queries)]
@@ -79,13 +97,15 @@ def lookup_loop(url: str, queries: list[str], stop: threading.Event, run: Import
     db.dispose()
 
 
-def run_import(n: int, url: str, *, lookups: bool, profile: Path | None, timeout: float, seed: int = 1) -> ImportRun:
+def run_import(
+    n: int, url: str, *, lookups: bool, profile: Path | None, timeout: float, seed: int = 1, pg_name: str | None = None
+) -> ImportRun:
     path = write_tmx(n, WORK / f"mem-{n}-seed{seed}.tmx" if seed != 1 else None, seed=seed)
     cmd = [nato_tm(), "--db", url, "import", str(path)]
     if profile:
         spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
         cmd = [spy, "record", "-r", "20", "--subprocesses", "-f", "raw", "-o", str(profile), "--", *cmd]
-    run = ImportRun(n)
+    run = ImportRun(n, server=ServerSampler(pg_name) if pg_name else None)
     stop = threading.Event()
     thread = None
     if lookups:
@@ -95,7 +115,7 @@ def run_import(n: int, url: str, *, lookups: bool, profile: Path | None, timeout
         )
         thread.start()
     t0 = time.perf_counter()
-    log = (WORK / f"import-{n}.log").open("w+b")
+    log = (WORK / f"import-{n}{'-' + pg_name if pg_name else ''}.log").open("w+b")
     child = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     while True:
         pid, status, usage = os.wait4(child.pid, os.WNOHANG)
@@ -104,6 +124,8 @@ def run_import(n: int, url: str, *, lookups: bool, profile: Path | None, timeout
         root = _import_pid(child.pid, under_spy=profile is not None)
         run.rss_curve.append((time.perf_counter() - t0, _tree_rss(root) if root else 0.0))
         run.main_cpu = max(run.main_cpu, _cpu_s(root) if root else 0.0)
+        if run.server:
+            run.server.sample(exclude=run.lookup_backends)
         if time.perf_counter() - t0 > timeout and not run.timed_out:
             run.timed_out = True
             child.send_signal(signal.SIGINT if profile else signal.SIGTERM)
@@ -189,6 +211,14 @@ def fresh_store(url: str | None, n: int, base: Path | None = None) -> str:
     return url
 
 
+def kept_database(server: str, name: str) -> str:
+    """Drop and create database ``name`` on the server; its URL (the database stays after the run)."""
+    pg_drop(server, name)
+    with pg_admin(server).connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return make_url(server).set(database=name).render_as_string(False)
+
+
 def report(run: ImportRun) -> None:
     if run.timed_out:  # the child was stopped, not reaped with its usage: only the sampled RSS is known
         peak = max((m for _, m in run.rss_curve), default=0.0)
@@ -209,6 +239,13 @@ def report(run: ImportRun) -> None:
     peak = max((m for _, m in run.rss_curve), default=0)
     print(f"peak PSS of the import and its workers together (sampled): {peak:.0f} MB")
     print("PSS, all processes (s, MB): " + ", ".join(f"({t:.0f}, {m:.0f})" for t, m in curve))
+    if run.server:
+        own, every = run.server.cpu(database_only=True), run.server.cpu(database_only=False)
+        print(
+            f"PostgreSQL server CPU: the import's backend {own:.0f} s ({1000 * own / run.n:.2f} ms/unit), "
+            f"all server processes {every:.0f} s (the lookups' backends and the server's writers included); "
+            f"peak PSS of the import's backend {run.server.peak_backend_pss_mb:.0f} MB"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -221,11 +258,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pg", default=None, help="PostgreSQL server URL: import into a throw-away database")
     parser.add_argument("--base", type=Path, default=None, help="SQLite store to copy and import into")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed of the TMX file (2: other units)")
+    parser.add_argument("--keep-db", default=None, help="with --pg: the database to drop, create, import into and keep")
     args = parser.parse_args(argv)
+    if args.keep_db and (not args.pg or len(args.n or []) != 1):
+        parser.error("--keep-db needs --pg and exactly one --n")
     print("| N | wall s | CPU s | CPU ms/unit | units/s (wall) | peak RSS MB |\n|---|---|---|---|---|---|")
     for n in args.n or [10_000, 100_000]:
         pg_name = None
-        if args.pg:
+        if args.keep_db:
+            url = fresh_store(kept_database(args.pg, args.keep_db), n)
+        elif args.pg:
             pg_db, pg_name = pg_database(args.pg)
             url = fresh_store(pg_db.url, n)
             pg_db.dispose()
@@ -233,7 +275,15 @@ def main(argv: list[str] | None = None) -> None:
             url = fresh_store(args.db, n, args.base)
         prof = WORK / f"import-{n}.pyspy.txt" if args.profile else None
         try:
-            run = run_import(n, url, lookups=args.lookups, profile=prof, timeout=args.timeout, seed=args.seed)
+            run = run_import(
+                n,
+                url,
+                lookups=args.lookups,
+                profile=prof,
+                timeout=args.timeout,
+                seed=args.seed,
+                pg_name=args.keep_db or pg_name,
+            )
         finally:
             if pg_name:
                 pg_drop(args.pg, pg_name)
