@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nato_tm.store.memory_index import TmEntry, chunks, load_profile, token_hash
+from nato_tm.store.memory_index import TmEntry, chunks, load_profile, occurrence_hashes
 from nato_tm.text.pipeline import primary_lang
 from nato_tm.text.placeables import Profile
 
@@ -70,47 +70,43 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
     lang = primary_lang(lang)
     if n == 0:
         return [(101, vid) for vid in _wordless(session, lang)]
-    mult = Counter(token_hash(lang, k) for k in keys)
-    dfs = _dfs(session, mult)
-    # One entry per key position, rarest first: the prefix-filtering order.
-    positions = sorted((dfs.get(h, 0), h) for h, m in mult.items() for _ in range(m))
+    # One hash per key position (a repeated key's k-th occurrence has its own), so the postings
+    # are sets and a shared hash counts one shared position.
+    hashes = occurrence_hashes(lang, keys)
+    dfs = _dfs(session, hashes)
+    positions = sorted((dfs.get(h, 0), h) for h in hashes)  # rarest first: the prefix-filtering order
     t, k = _plan(positions, n, min_score)
     lo, hi = math.ceil(t * n - 1e-9), math.floor(n / t + 1e-9)
     prefix = {h for _, h in positions[:k]}
-    weight = max(mult[h] for h in prefix)  # a count of distinct keys times this bounds the overlap
-    total = {key: c * weight for key, c in _overlaps(session, prefix, lo, hi).items()}
-    seen, read = k, set(prefix)
+    total = dict(_overlaps(session, prefix, lo, hi))
+    seen = k
     if len(total) > EXTEND_ABOVE:
         # Many candidates: read a few more rare keys so that the bound below prunes harder.
         # A posting read costs ~0.2 us, a profile read ~5-10 us: the more candidates, the more it pays.
         budget = max(EXTEND_BUDGET, min(EXTEND_MAX, EXTEND_PER_CANDIDATE * len(total)))
-        extra, seen = _extension(positions, k, prefix, budget)
-        _add(total, _overlaps(session, extra, lo, hi), max((mult[h] for h in extra), default=0))
-        read |= extra
+        extra = _extension(positions, k, budget)
+        _add(total, _overlaps(session, extra, lo, hi))
+        seen += len(extra)
     ranked = _rank(total, n, n - seen, t)
     forced = 0
     while len(ranked) > MAX_CANDIDATES and seen < n and forced < FORCE_KEYS:
         # Past the cap, candidates tied on their bound would be dropped by id, matches among them
         # (seen at 1M units): read the next key whatever its cost, so the bound tells them apart.
         df, h = positions[seen]
-        if h not in read:
-            if df > FORCE_MAX:
-                break
-            _add(total, _overlaps(session, {h}, lo, hi), mult[h])
-            read.add(h)
-            forced += 1
-            seen += sum(1 for _, g in positions[seen:] if g == h)
-            ranked = _rank(total, n, n - seen, t)
-        else:
-            seen += 1
+        if df > FORCE_MAX:
+            break
+        _add(total, _overlaps(session, {h}, lo, hi))
+        forced += 1
+        seen += 1
+        ranked = _rank(total, n, n - seen, t)
     return ranked[:MAX_CANDIDATES]
 
 
-def _add(total: dict[tuple[int, int], int], found: Counter[tuple[int, int]], weight: int) -> None:
+def _add(total: dict[tuple[int, int], int], found: Counter[tuple[int, int]]) -> None:
     """Add the overlaps of more keys to the candidates already found (the others cannot reach t)."""
     for key, c in found.items():
         if key in total:
-            total[key] += c * weight
+            total[key] += c
 
 
 def _rank(total: dict[tuple[int, int], int], n: int, slack: int, t: float) -> list[tuple[int, int]]:
@@ -135,18 +131,16 @@ def _wordless(session: Session, lang: str) -> list[int]:
     return list(session.scalars(stmt.order_by(TmEntry.variant_id).limit(MAX_CANDIDATES)))
 
 
-def _extension(positions: list[tuple[int, int]], k: int, prefix: set[int], budget: int) -> tuple[set[int], int]:
-    """Keys after the prefix worth reading (within ``budget`` postings), and the positions then checked."""
+def _extension(positions: list[tuple[int, int]], k: int, budget: int) -> set[int]:
+    """The keys after the prefix worth reading: the next rarest, as long as they fit in ``budget`` postings."""
     extra: set[int] = set()
-    seen, spent = k, 0
+    spent = 0
     for df, h in positions[k:]:
-        if h not in prefix and h not in extra:
-            if spent + df > budget:
-                break
-            extra.add(h)
-            spent += df
-        seen += 1
-    return extra, seen
+        if spent + df > budget:
+            break
+        extra.add(h)
+        spent += df
+    return extra
 
 
 def _fetch(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:

@@ -1,7 +1,10 @@
 """The translation-memory index: token postings that find fuzzy candidates without scanning every unit.
 
 Every variant is indexed under the hashes of its match keys (word stems, number/date placeholders,
-see ``nato_tm.text.placeables``) and of its concordance keys (stems and number values). A posting
+see ``nato_tm.text.placeables``) and of its concordance keys (stems and number values). A key that
+occurs several times is posted once per occurrence: its k-th occurrence (k >= 2) under a hash of its
+own, so that the postings are a set and overlaps count repeats exactly, and so that a query holding
+a common key three times reads the rare "third #num" list instead of the whole "#num" one. A posting
 row is (token_hash, ntok, variant_id), the primary key itself, so one index range answers
 "variants holding this token whose key count lies in [lo, hi]": the length filter costs nothing.
 ``tm_vocab`` keeps document frequencies so that a lookup reads only the rarest query tokens
@@ -29,6 +32,7 @@ from nato_tm.text.pipeline import primary_lang
 from nato_tm.text.placeables import Profile, analyse, search_keys
 
 SEP = "\x1f"  # joins stored key lists: no pipeline token contains it
+OCCURRENCE = "\x1e"  # key + OCCURRENCE + k names the k-th occurrence (k >= 2): no token contains it
 CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 
 
@@ -80,11 +84,22 @@ def token_hash(lang: str, key: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+def occurrence_hashes(lang: str, keys: Iterable[str]) -> list[int]:
+    """One distinct hash per key position: a key's first occurrence is the key's own hash, the k-th its own."""
+    seen: Counter[str] = Counter()
+    out = []
+    for key in keys:
+        seen[key] += 1
+        k = seen[key]
+        out.append(token_hash(lang, key if k == 1 else f"{key}{OCCURRENCE}{k}"))
+    return out
+
+
 def variant_keys(text: str, lang: str) -> tuple[Profile, set[int]]:
     """The scoring profile of a segment and the set of hashes it is posted under."""
     lang = primary_lang(lang)
     seg = analyse(text, lang)
-    hashes = {token_hash(lang, k) for k in seg.keys} | {token_hash(lang, k) for k in search_keys(seg.tokens)}
+    hashes = set(occurrence_hashes(lang, seg.keys)) | {token_hash(lang, k) for k in search_keys(seg.tokens)}
     return seg.profile(), hashes
 
 
