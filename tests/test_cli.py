@@ -96,3 +96,14 @@ def test_not_a_database_url() -> None:
 def test_unknown_export_format(tmp_path: Path) -> None:
     proc = run("export", "--format", "docx", "-o", str(tmp_path / "x"))
     assert_user_error(proc, "docx")
+
+
+def test_serve_refuses_a_store_whose_schema_it_does_not_read(tmp_path: Path, empty_db: Database) -> None:
+    from nato_tm.store import migrate
+
+    assert_user_error(run("serve", db=f"sqlite:///{tmp_path / 'new.sqlite3'}"), "run `nato-tm init` first")
+    migrate.downgrade(empty_db, "0003")  # a store indexed by an earlier version: its index lacks postings
+    needs = f"at 0003, this version needs {migrate.head()}: run `nato-tm init`"
+    assert_user_error(run("serve", db=empty_db.url), needs)
+    assert run("init", "--no-seed", db=empty_db.url).returncode == 0
+    assert migrate.current(empty_db) == migrate.head()

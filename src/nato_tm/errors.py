@@ -62,6 +62,10 @@ class StoreUnavailable(NatoTmError):
     code = "unavailable"
 
 
+class StoreOutdated(StoreUnavailable):
+    """The store's schema is not the one this version reads: ``nato-tm init`` upgrades it (HTTP 503)."""
+
+
 class FormatError(NatoTmError):
     """A file that cannot be read as its format, with the place of the fault where known."""
 

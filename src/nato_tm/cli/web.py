@@ -8,6 +8,7 @@ import click
 
 from nato_tm.cli.base import db_option, emit, json_option, state
 from nato_tm.services import auth
+from nato_tm.services.setup import check_schema
 
 
 @click.command()
@@ -19,7 +20,7 @@ def serve(host: str, port: int) -> None:
     from nato_tm.webapp import create_app
 
     settings = state().settings
-    state().db.check()
+    check_schema(state().db)
     app = create_app(settings)
     click.echo(f"nato-tm serving {settings.database_url} at http://{host}:{port}/", err=False)
     app.run(host=host, port=port, debug=False, use_reloader=False)

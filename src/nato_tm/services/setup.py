@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nato_tm import resources
+from nato_tm.errors import StoreOutdated
 from nato_tm.formats.registry import ReadOptions
 from nato_tm.services.importer import ImportReport, import_stream
 from nato_tm.store import migrate
@@ -36,3 +37,16 @@ def init_store(db: Database, *, load_seed: bool = True) -> InitReport:
                 options = ReadOptions(origin=f"seed:{entry.name}")
                 report.imports.append(import_stream(db, stream, entry.name, options=options))
     return report
+
+
+def check_schema(db: Database) -> None:
+    """Refuse a store whose schema this version does not read (lookups would miss what its index lacks)."""
+    db.check()
+    have, want = migrate.current(db), migrate.head()
+    if have == want:
+        return
+    if have is None:
+        raise StoreOutdated(f"{db.url} holds no nato-tm store yet: run `nato-tm init` first")
+    if not migrate.known(have):
+        raise StoreOutdated(f"the store's schema ({have}) is newer than this nato-tm's ({want}): upgrade nato-tm")
+    raise StoreOutdated(f"the store's schema is at {have}, this version needs {want}: run `nato-tm init` to upgrade it")
