@@ -117,7 +117,10 @@ def _rank(total: dict[tuple[int, int], int], n: int, slack: int, t: float) -> li
     """
     ranked = []
     need = t - 1e-9
+    least = need * n - slack  # the longer length is at least n: fewer shared keys than this fail at once
     for (v, ntok), c in total.items():  # the hot loop: one pass per posting-list candidate
+        if c < least:
+            continue
         num, den = min(c + slack, ntok, n), max(n, ntok)
         if num >= need * den:
             ranked.append((-num / den, -c, v, score_bound(num, den)))
