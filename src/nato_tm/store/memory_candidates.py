@@ -77,8 +77,10 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
     positions = sorted((dfs.get(h, 0), h) for h in hashes)  # rarest first: the prefix-filtering order
     t, k = _plan(positions, n, min_score)
     lo, hi = math.ceil(t * n - 1e-9), math.floor(n / t + 1e-9)
-    prefix = {h for _, h in positions[:k]}
-    total = dict(_overlaps(session, prefix, lo, hi))
+    # A candidate of m keys must share ceil(t * max(n, m)) of them: the longer it is, the fewer of the
+    # rarest keys it can lack, so the i-th rarest key is read only for candidates of up to reach[i] keys.
+    reach = [min(hi, math.floor((n - i) / t + 1e-9)) for i in range(k)]
+    total = dict(_prefix_overlaps(session, [h for _, h in positions[:k]], reach, lo))
     seen = k
     if len(total) > EXTEND_ABOVE:
         # Many candidates: read a few more rare keys so that the bound below prunes harder.
@@ -87,7 +89,7 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
         extra = _extension(positions, k, budget)
         _add(total, _overlaps(session, extra, lo, hi))
         seen += len(extra)
-    ranked = _rank(total, n, n - seen, t)
+    ranked = _rank(total, n, lo, _slack(n - seen, reach, lo, hi), t)
     forced = 0
     while len(ranked) > MAX_CANDIDATES and seen < n and forced < FORCE_KEYS:
         # Past the cap, candidates tied on their bound would be dropped by id, matches among them
@@ -98,7 +100,7 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
         _add(total, _overlaps(session, {h}, lo, hi))
         forced += 1
         seen += 1
-        ranked = _rank(total, n, n - seen, t)
+        ranked = _rank(total, n, lo, _slack(n - seen, reach, lo, hi), t)
     return ranked[:MAX_CANDIDATES]
 
 
@@ -109,19 +111,24 @@ def _add(total: dict[tuple[int, int], int], found: Counter[tuple[int, int]]) -> 
             total[key] += c
 
 
-def _rank(total: dict[tuple[int, int], int], n: int, slack: int, t: float) -> list[tuple[int, int]]:
+def _slack(unread: int, reach: list[int], lo: int, hi: int) -> list[int]:
+    """For each candidate length lo..hi, how many query keys were not checked against it."""
+    return [unread + sum(1 for r in reach if r < m) for m in range(lo, hi + 1)]
+
+
+def _rank(total: dict[tuple[int, int], int], n: int, lo: int, slack: list[int], t: float) -> list[tuple[int, int]]:
     """The candidates whose overlap bound can reach t, best bound first, as (score bound, variant id).
 
-    A candidate can at best share every one of the ``slack`` key positions it was not checked
-    against: its similarity is at most that overlap over the longer length.
+    A candidate can at best share every key it was not checked against (``slack``, by its length
+    from ``lo``): its similarity is at most that overlap over the longer length.
     """
     ranked = []
     need = t - 1e-9
-    least = need * n - slack  # the longer length is at least n: fewer shared keys than this fail at once
+    least = need * n - max(slack)  # the longer length is at least n: fewer shared keys than this fail at once
     for (v, ntok), c in total.items():  # the hot loop: one pass per posting-list candidate
         if c < least:
             continue
-        num, den = min(c + slack, ntok, n), max(n, ntok)
+        num, den = min(c + slack[ntok - lo], ntok, n), max(n, ntok)
         if num >= need * den:
             ranked.append((-num / den, -c, v, score_bound(num, den)))
     ranked.sort()
@@ -164,14 +171,28 @@ def _marks(count: int) -> str:
     return ", ".join(["?"] * count)
 
 
+def _prefix_overlaps(session: Session, prefix: list[int], reach: list[int], lo: int) -> Counter[tuple[int, int]]:
+    """How many prefix keys each (variant_id, ntok) is posted under, each key read for ntok in [lo, its reach]."""
+    groups: dict[int, list[int]] = {}
+    for h, r in zip(prefix, reach, strict=True):
+        groups.setdefault(r, []).append(h)
+    parts, params = [], []
+    for r, hashes in groups.items():
+        parts.append(f"SELECT variant_id, ntok FROM tm_posting WHERE {_RANGE.format(marks=_marks(len(hashes)))}")
+        params += [*sorted(hashes), lo, r]
+    return Counter(_fetch(session, " UNION ALL ".join(parts), params))
+
+
+_RANGE = "token_hash IN ({marks}) AND ntok >= ? AND ntok <= ?"
+
+
 def _overlaps(session: Session, hashes: set[int], lo: int, hi: int) -> Counter[tuple[int, int]]:
     """How many of ``hashes`` each (variant_id, ntok) with ntok in [lo, hi] is posted under."""
     if not hashes:
         return Counter()
     # Counted here rather than by GROUP BY: SQLite's GROUP BY sorts through a temporary b-tree,
     # a third slower on these reads than a Counter (PostgreSQL: about the same).
-    where = f"token_hash IN ({_marks(len(hashes))}) AND ntok >= ? AND ntok <= ?"
-    sql = f"SELECT variant_id, ntok FROM tm_posting WHERE {where}"
+    sql = f"SELECT variant_id, ntok FROM tm_posting WHERE {_RANGE.format(marks=_marks(len(hashes)))}"
     return Counter(_fetch(session, sql, [*sorted(hashes), lo, hi]))
 
 
