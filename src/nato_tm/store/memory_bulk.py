@@ -235,7 +235,7 @@ def revision_triggers_once(session: Session, tables: Sequence[str] = ("unit", "v
 
 @contextmanager
 def larger_cache(session: Session, kib: int = CACHE_KIB) -> Iterator[None]:
-    """On SQLite, give this connection a page cache of ``kib`` KiB while a bulk load runs.
+    """On SQLite, give this connection a page cache of ``kib`` KiB (and no memory map) while a bulk load runs.
 
     The unique content hashes, the variants' key hashes and the postings are inserted at random
     places in their B-trees; with the default 2 MB cache most inserts would re-read a page. The
@@ -247,8 +247,13 @@ def larger_cache(session: Session, kib: int = CACHE_KIB) -> Iterator[None]:
         return
     conn = session.connection()
     before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    mapped = conn.exec_driver_sql("PRAGMA mmap_size").scalar_one()
     conn.exec_driver_sql(f"PRAGMA cache_size = {-int(kib)}")
+    # A map would add every page the load touches to this process's resident memory (the bounded
+    # page cache above is what an import needs); readers keep theirs.
+    conn.exec_driver_sql("PRAGMA mmap_size = 0")
     try:
         yield
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+        conn.exec_driver_sql(f"PRAGMA mmap_size = {int(mapped)}")

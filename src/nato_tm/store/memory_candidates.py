@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nato_tm.store.memory_index import TmEntry, chunks, load_profile, occurrence_hashes
+from nato_tm.store.memory_index import TmEntry, chunks, load_profile, occurrence_hashes, split_keys
 from nato_tm.text.pipeline import primary_lang
 from nato_tm.text.placeables import Profile
 
@@ -233,7 +233,7 @@ def profiles(session: Session, ids: Sequence[int]) -> dict[int, StoredProfile]:
     out: dict[int, StoredProfile] = {}
     for chunk in chunks(list(ids)):
         for vid, keys, bases, minor, nums in _fetch(session, _PROFILES_SQL.format(ids=_marks(len(chunk))), chunk):
-            out[int(vid)] = StoredProfile(load_profile(keys, "", "", "").keys, (keys, bases, minor, nums))
+            out[int(vid)] = StoredProfile(split_keys(keys), (keys, bases, minor, nums))
     return out
 
 

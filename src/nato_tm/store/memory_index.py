@@ -127,13 +127,14 @@ def _join(items: Sequence[str]) -> str:
     return SEP.join(items)
 
 
-def _split(text: str) -> tuple[str, ...]:
+def split_keys(text: str) -> tuple[str, ...]:
+    """A stored SEP-joined list (keys, bases, minor, nums) as a tuple."""
     return tuple(text.split(SEP)) if text else ()
 
 
 def load_profile(keys: str, bases: str, minor: str, nums: str) -> Profile:
     """A stored profile, as ``candidates`` and the scorer read it."""
-    return Profile(_split(keys), _split(bases), _split(minor), _split(nums))
+    return Profile(split_keys(keys), split_keys(bases), split_keys(minor), split_keys(nums))
 
 
 def chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
