@@ -42,7 +42,7 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-
+_HEADERS = tuple((name.lower(), name, value) for name, value in HEADERS.items())
 
 SWEEP_SECONDS = 1.0  # how often the in-memory limiter drops expired counters
 
@@ -200,11 +200,16 @@ def _address() -> str:
 
 
 def _headers(response: Response) -> Response:
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.path.startswith(("/api/", "/tmserver/", "/mymemory/")):
+    # What setdefault() does for each header, with one pass over the response's headers instead
+    # of a case-insensitive scan per header (a fifth of the web layer's own header work).
+    headers = response.headers
+    present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers iterates (name, value) pairs
+    for lower, name, value in _HEADERS:
+        if lower not in present:
+            headers.add(name, value)
+    if request.path.startswith(("/api/", "/tmserver/", "/mymemory/")) and "access-control-allow-origin" not in present:
         # CAT tools and browser extensions on other origins read the API.
-        response.headers.setdefault("Access-Control-Allow-Origin", "*")
+        headers.add("Access-Control-Allow-Origin", "*")
     return response
 
 
