@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from nato_tm.services.setup import init_store
@@ -19,6 +20,17 @@ def test_sqlite_uses_wal_and_foreign_keys(tmp_path) -> None:  # type: ignore[no-
     with db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA mmap_size")).scalar() > 0  # reads through a memory map
+
+
+def test_every_connection_plans_with_its_own_values(empty_db: Database) -> None:
+    # On PostgreSQL a prepared statement's generic plan made an import quadratic (see store/db.py).
+    if empty_db.dialect != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    for _ in range(2):  # a new connection and a pooled one
+        with empty_db.engine.connect() as conn:
+            assert conn.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+            conn.execute(text("SELECT 1"))
 
 
 def test_init_twice_changes_nothing(db: Database) -> None:
