@@ -2,6 +2,7 @@
 
     python -m bench http --db sqlite:////tmp/nato-bench/import-100000.sqlite3 [--duration 30] [--connections 8]
         [--worker-threads 4]   # gthread workers (keep-alive, a thread per connection) instead of sync ones
+    python -m bench http --db URL --in-process   # no server: where a request's CPU goes (web layer vs lookup)
 
 The store must exist (see `python -m bench imports`). Requests are GET /api/v1/tm/lookup over the
 benchmark's queries (held-out real sentences, perturbed memory sentences, short queries), cycled in
@@ -24,6 +25,7 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from bench.build import WORK, corpus
 from bench.lookup import queries
@@ -145,6 +147,67 @@ def run_wrk(port: int, paths: Path, duration: int, connections: int, threads: in
     return doc
 
 
+def in_process(db: str, paths: Path, rounds: int) -> None:
+    """Print where a lookup request's CPU goes in one process (Flask test client, no gunicorn, no wrk).
+
+    The WSGI app and the lookup service are timed together over every URL; then the lookup is
+    replaced by a replay of the results it gave, so that the web layer alone (routing, limiter,
+    credentials, JSON, headers) is timed without the lookup's noise; the difference of the first
+    two is larger, since between lookups the web code also runs with colder caches. Minimum over the rounds.
+    """
+    import nato_tm.services.tm_lookup as tm_lookup
+    from nato_tm.webapp import create_app
+
+    limit = "1000000 per minute"
+    config = {"database_url": db, "secret_key": "bench", "RATELIMIT_DEFAULT": limit, "RATELIMIT_ADDRESS": limit}
+    app = create_app(config)
+    urls = paths.read_text().splitlines()
+    real, spent, recorded = tm_lookup.lookup, {"wsgi": 0.0, "lookup": 0.0}, {}
+    wsgi = app.wsgi_app
+
+    def timed_wsgi(environ: Any, start_response: Any) -> Any:
+        start = time.process_time()
+        try:
+            return wsgi(environ, start_response)
+        finally:
+            spent["wsgi"] += time.process_time() - start
+
+    def timed_lookup(*args: Any, **kwargs: Any) -> Any:
+        start = time.process_time()
+        try:
+            recorded[repr((args[1:], kwargs))] = doc = real(*args, **kwargs)
+            return doc
+        finally:
+            spent["lookup"] += time.process_time() - start
+
+    app.wsgi_app = timed_wsgi  # type: ignore[method-assign]
+    client = app.test_client()
+    tm_lookup.lookup = timed_lookup  # type: ignore[assignment]
+    rows: dict[str, list[float]] = {"wsgi": [], "lookup": [], "replay": []}
+    try:
+        for rnd in range(rounds + 1):  # the first round warms the caches and records the results
+            spent.update(wsgi=0.0, lookup=0.0)
+            statuses = {client.get(url).status_code for url in urls}
+            if rnd and statuses == {200}:
+                rows["wsgi"].append(spent["wsgi"])
+                rows["lookup"].append(spent["lookup"])
+        tm_lookup.lookup = lambda *args, **kwargs: recorded[repr((args[1:], kwargs))]  # type: ignore[assignment]
+        for _ in range(rounds):
+            spent["wsgi"] = 0.0
+            for url in urls:
+                client.get(url)
+            rows["replay"].append(spent["wsgi"])
+    finally:
+        tm_lookup.lookup = real  # type: ignore[assignment]
+    if len(rows["wsgi"]) < rounds:
+        sys.exit(f"some lookups did not answer 200: {sorted(statuses)}")
+    ms = {k: 1000 * min(v) / len(urls) for k, v in rows.items()}
+    print(f"{len(urls)} lookup URLs, {rounds} rounds, minimum CPU ms per request, load {load_average()}\n")
+    print("| WSGI app | lookup service | web layer (difference) | web layer alone (lookup replayed) |")
+    print("|---|---|---|---|")
+    print(f"| {ms['wsgi']:.2f} | {ms['lookup']:.2f} | {ms['wsgi'] - ms['lookup']:.2f} | {ms['replay']:.3f} |")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench http", description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True, help="an existing store (database URL)")
@@ -155,7 +218,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--worker-threads", type=int, default=1, help="gunicorn --threads (>1: gthread worker)")
     parser.add_argument("--queries", type=int, default=300, help="queries of each kind")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--in-process", action="store_true", help="no server: the web layer's and the lookup's CPU")
     args = parser.parse_args(argv)
+    if args.in_process:
+        WORK.mkdir(parents=True, exist_ok=True)
+        paths = WORK / "lookup-paths.txt"
+        write_paths(paths, args.queries)
+        in_process(args.db, paths, max(args.repeat, 3))
+        return
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
     WORK.mkdir(parents=True, exist_ok=True)
