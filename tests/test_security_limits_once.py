@@ -119,3 +119,13 @@ def test_a_limit_or_exemption_added_later_applies_at_once() -> None:
     assert client.get("/b").headers["X-RateLimit-Limit"] == "100"
     app.view_functions["b"] = limiter.exempt(view_b)
     assert "X-RateLimit-Limit" not in client.get("/b").headers
+
+
+def test_outside_a_request_it_answers_as_flask_limiter_does() -> None:
+    # Flask-Limiter's CLI resolves limits per route; nothing is remembered without a request.
+    app, limiter = _tiny_app("7 per minute")
+    manager = limiter.limit_manager
+    with app.app_context():
+        defaults, decorated = manager.resolve_limits(app, "a", None, None, True, False)
+    assert [str(limit.limit) for limit in defaults] == ["7 per 1 minute"] and decorated == []
+    assert manager._resolved == {}

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 from flask_limiter import ApplicationLimit, ExemptionScope, Limit, Limiter
 from flask_limiter._limits import RuntimeLimit
 from flask_limiter._manager import LimitManager
@@ -111,7 +111,7 @@ class ResolvedOnceLimitManager(LimitManager):
         marked_for_limiting: bool = False,
     ) -> tuple[list[RuntimeLimit], ...]:
         """The application/default limits and the decorated limits of an endpoint, as Flask-Limiter resolves them."""
-        if not self._all_static():
+        if not (self._all_static() and has_request_context()):
             return super().resolve_limits(app, endpoint, blueprint, callable_name, in_middleware, marked_for_limiting)
         view = app.view_functions.get(endpoint or "")
         key = (app, endpoint, blueprint, callable_name, in_middleware, marked_for_limiting, view, request.method)
