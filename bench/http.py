@@ -1,7 +1,7 @@
 """HTTP benchmark: gunicorn with 2 workers on 127.0.0.1, driven by wrk (Debian package) with a Lua script.
 
     python -m bench http --db sqlite:////tmp/nato-bench/import-100000.sqlite3 [--duration 30] [--connections 8]
-        [--worker-threads 4]   # gthread workers (keep-alive, a thread per connection) instead of sync ones
+        [--worker-threads N]   # gunicorn's gthread worker with N threads (keep-alive) instead of the sync one
     python -m bench http --db URL --in-process   # no server: where a request's CPU goes (web layer vs lookup)
 
 The store must exist (see `python -m bench imports`). Requests are GET /api/v1/tm/lookup over the
@@ -73,7 +73,7 @@ def write_paths(path: Path, count: int) -> int:
     return len(mixed)
 
 
-def start_gunicorn(url: str, port: int, workers: int, threads: int = 1) -> subprocess.Popen[bytes]:
+def start_gunicorn(url: str, port: int, workers: int, threads: int = 0) -> subprocess.Popen[bytes]:
     exe = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     limit = "1000000 per minute"  # one client address sends everything: lift both per-client limits
     env = {
@@ -84,8 +84,8 @@ def start_gunicorn(url: str, port: int, workers: int, threads: int = 1) -> subpr
         "NATO_TM_SECRET_KEY": "bench-" + os.urandom(8).hex(),
     }
     cmd = [exe, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
-    if threads > 1:  # gunicorn then uses its gthread worker: keep-alive, one thread per connection
-        cmd += ["--threads", str(threads)]
+    if threads:  # the gthread worker keeps connections alive; the sync one closes each after its response
+        cmd += ["-k", "gthread", "--threads", str(threads)]
     cmd.append("nato_tm.webapp:create_app()")
     log = (WORK / "gunicorn.log").open("ab")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log)
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (it shares the 2 cores)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-threads", type=int, default=1, help="gunicorn --threads (>1: gthread worker)")
+    parser.add_argument("--worker-threads", type=int, default=0, help="gthread worker with N threads (0: sync)")
     parser.add_argument("--queries", type=int, default=300, help="queries of each kind")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--in-process", action="store_true", help="no server: the web layer's and the lookup's CPU")
@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
     server = start_gunicorn(args.db, port, args.workers, args.worker_threads)
     try:
         warm(port, paths)
-        kind = f"gthread x {args.worker_threads}" if args.worker_threads > 1 else "sync"
+        kind = f"gthread x {args.worker_threads}" if args.worker_threads else "sync"
         print(
             f"{count} distinct lookups, {args.connections} connections, {args.duration} s, "
             f"{args.workers} workers ({kind})\n"
