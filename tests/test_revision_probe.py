@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from pathlib import Path
+from typing import Any
 
 from nato_tm.formats.records import ConceptRecord, LangRecord, TermRecord
 from nato_tm.store import migrate
@@ -61,3 +63,22 @@ def test_each_thread_reads_through_its_own_connection(db: Database) -> None:
     assert len(probe.opened) == 4
     probe.close()
     assert probe.opened == []
+
+
+def test_on_either_backend_a_store_without_revisions_reads_none_then_the_migrated_value(
+    templates: Any, backend: str
+) -> None:
+    url = templates._new(backend, f"bare_{uuid.uuid4().hex[:8]}")  # an empty database: no tables at all
+    bare = Database(url)
+    probe = RevisionProbe(bare.engine)
+    assert probe.read("terms") is None  # PostgreSQL: preparing the read fails, and no connection is kept
+    assert probe.opened == []
+    migrate.upgrade(bare)
+    assert probe.read("terms") == terms_revision(bare)
+    before = probe.read("terms")
+    with bare.session() as s:  # a write through another connection moves it at once
+        save_concepts(s, [ConceptRecord(id="probe-check", langs=[LangRecord("fr", terms=[TermRecord("sonde", "fr")])])])
+    assert probe.read("terms") == terms_revision(bare) != before
+    probe.close()
+    bare.dispose()
+    templates.drop(url)
