@@ -8,10 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
-from flask import Flask, Response, has_request_context, request
-from flask_limiter import ApplicationLimit, ExemptionScope, Limit, Limiter
-from flask_limiter._limits import RuntimeLimit
-from flask_limiter._manager import LimitManager
+from flask import Flask, Response, request
+from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.util import get_remote_address
 from limits.storage import MemoryStorage
 
@@ -68,120 +66,6 @@ class SweepingMemoryStorage(MemoryStorage):
             getattr(self, "_MemoryStorage__expire_events")()  # noqa: B009 - name-mangled, unknown to mypy
 
 
-class ResolvedOnceLimitManager(LimitManager):
-    """Flask-Limiter's limit manager, resolving an endpoint's limits once instead of on every request.
-
-    On every request Flask-Limiter re-parses each limit string and re-derives the endpoint's limits
-    and exemptions from its registries: about a third of its CPU per request. Those answers only
-    change when a limit or an exemption is registered, and every registration goes through one of
-    the methods below, which forget them. Limits given as callables are never remembered (their
-    value may change between requests). The method is part of the key: a decorated limit restricted
-    to some methods changes whether the defaults apply.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._resolved: dict[tuple[Any, ...], tuple[list[RuntimeLimit], ...]] = {}
-        self._scopes: dict[tuple[Any, ...], ExemptionScope] = {}
-        self._static: bool | None = None
-
-    def _forget(self) -> None:
-        self._resolved.clear()
-        self._scopes.clear()
-        self._static = None
-
-    def _all_static(self) -> bool:
-        if self._static is None:
-            groups: list[Limit] = [*self._application_limits, *self._default_limits]
-            for registry in (self._decorated_limits, self._blueprint_limits):
-                for members in registry.values():
-                    groups.extend(members)
-            providers = [g.limit_provider for g in groups]
-            providers += [m.limit_provider if isinstance(m, Limit) else m for g in groups for m in g.meta_limits or ()]
-            self._static = all(isinstance(p, str) for p in providers)
-        return self._static
-
-    def resolve_limits(
-        self,
-        app: Flask,
-        endpoint: str | None = None,
-        blueprint: str | None = None,
-        callable_name: str | None = None,
-        in_middleware: bool = False,
-        marked_for_limiting: bool = False,
-    ) -> tuple[list[RuntimeLimit], ...]:
-        """The application/default limits and the decorated limits of an endpoint, as Flask-Limiter resolves them."""
-        if not (self._all_static() and has_request_context()):
-            return super().resolve_limits(app, endpoint, blueprint, callable_name, in_middleware, marked_for_limiting)
-        view = app.view_functions.get(endpoint or "")
-        key = (app, endpoint, blueprint, callable_name, in_middleware, marked_for_limiting, view, request.method)
-        found = self._resolved.get(key)
-        if found is None:
-            found = self._resolved[key] = super().resolve_limits(
-                app, endpoint, blueprint, callable_name, in_middleware, marked_for_limiting
-            )
-        return tuple(list(limits) for limits in found)  # copies: callers own the lists they get
-
-    def exemption_scope(self, app: Flask, endpoint: str | None, blueprint: str | None) -> ExemptionScope:
-        """The exemptions of an endpoint, as Flask-Limiter derives them."""
-        key = (app, endpoint, blueprint, app.view_functions.get(endpoint or ""))
-        found = self._scopes.get(key)
-        if found is None:
-            found = self._scopes[key] = super().exemption_scope(app, endpoint, blueprint)
-        return found
-
-    def set_application_limits(self, limits: list[ApplicationLimit]) -> None:
-        """Replace the application limits."""
-        super().set_application_limits(limits)
-        self._forget()
-
-    def set_default_limits(self, limits: list[Limit]) -> None:
-        """Replace the default limits."""
-        super().set_default_limits(limits)
-        self._forget()
-
-    def add_decorated_limit(self, route: str, limit: Limit | None, override: bool = False) -> None:
-        """Register a route's decorated limit."""
-        super().add_decorated_limit(route, limit, override)
-        self._forget()
-
-    def add_blueprint_limit(self, blueprint: str, limit: Limit | None) -> None:
-        """Register a blueprint's limit."""
-        super().add_blueprint_limit(blueprint, limit)
-        self._forget()
-
-    def add_route_exemption(self, route: str, scope: ExemptionScope) -> None:
-        """Register a route's exemption."""
-        super().add_route_exemption(route, scope)
-        self._forget()
-
-    def add_blueprint_exemption(self, blueprint: str, scope: ExemptionScope) -> None:
-        """Register a blueprint's exemption."""
-        super().add_blueprint_exemption(blueprint, scope)
-        self._forget()
-
-    def add_endpoint_hint(self, endpoint: str, callable: str) -> None:
-        """Record that a limited callable ran under an endpoint (only a new hint changes anything)."""
-        known = callable in self._endpoint_hints.get(endpoint, ())
-        super().add_endpoint_hint(endpoint, callable)
-        if not known:
-            self._forget()
-
-
-def resolved_once(limiter: Limiter) -> Limiter:
-    """Give a limiter (before init_app) the limit manager that resolves each endpoint's limits once."""
-    old = limiter.limit_manager
-    limiter.limit_manager = ResolvedOnceLimitManager(
-        application_limits=old._application_limits,
-        default_limits=old._default_limits,
-        decorated_limits=old._decorated_limits,
-        blueprint_limits=old._blueprint_limits,
-        route_exemptions=old._route_exemptions,
-        blueprint_exemptions=old._blueprint_exemptions,
-    )
-    return limiter
-
-
 def storage_uri(configured: str) -> str:
     """The limiter storage to use: the thread-free in-memory one in place of ``memory://``."""
     return "nato-memory://" if configured == "memory://" else configured
@@ -225,7 +109,7 @@ def init_app(app: Flask) -> None:
         application_limits=[ApplicationLimit(per_address, key_function=_address, scope="address")],
         storage_uri=storage_uri(app.config["RATELIMIT_STORAGE_URI"]),
     )
-    resolved_once(limiter).init_app(app)
+    limiter.init_app(app)
     app.extensions["nato_tm.limiter"] = limiter
 
 
