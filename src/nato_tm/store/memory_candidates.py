@@ -107,9 +107,8 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
 
 def _add(total: dict[int, int], found: Counter[int]) -> None:
     """Add the overlaps of more keys to the candidates already found (the others cannot reach t)."""
-    for key, c in found.items():
-        if key in total:
-            total[key] += c
+    for key in found.keys() & total.keys():  # in C: most postings of a later key are not candidates
+        total[key] += found[key]
 
 
 def _slack(unread: int, reach: list[int], lo: int, hi: int) -> list[int]:
