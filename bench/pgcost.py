@@ -81,10 +81,15 @@ def form(sql: str) -> str:
     return f"{head[:90]} IN ({marks} marks)" if rest else sql[:110]
 
 
-def instrument(db: Database, trace: Trace, settings: list[str]) -> None:
-    """Apply --set on every new connection; time every statement while ``trace.on``."""
+def instrument(db: Database, trace: Trace, settings: list[str], *, prepare: bool = True, binary: bool = False) -> None:
+    """Apply --set on every new connection; time every statement while ``trace.on``.
+
+    ``prepare=False``: psycopg never prepares server-side; ``binary``: the driver-level reads get binary results.
+    """
 
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        if not prepare:
+            dbapi_conn.prepare_threshold = None
         with dbapi_conn.cursor() as cur:
             for item in settings:
                 name, _, value = item.partition("=")
@@ -94,9 +99,18 @@ def instrument(db: Database, trace: Trace, settings: list[str]) -> None:
     event.listen(db.engine, "connect", on_connect)
     fetch: Callable[..., list[tuple[Any, ...]]] = memory_candidates._fetch
 
+    def binary_fetch(session: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        # The same read as memory_candidates._fetch, with psycopg's binary result format.
+        cursor = session.connection().connection.dbapi_connection.cursor(binary=True)
+        try:
+            cursor.execute(sql.replace("?", "%s"), list(params))
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
     def timed_fetch(session: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         t0 = time.perf_counter()
-        rows = fetch(session, sql, params)
+        rows = (binary_fetch if binary else fetch)(session, sql, params)
         trace.add((time.perf_counter() - t0) * 1000, sql.replace("?", "%s"), list(params))
         return rows
 
@@ -151,6 +165,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=100, help="queries of each kind")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each query (least CPU kept)")
     parser.add_argument("--set", action="append", default=[], help="NAME=VALUE server setting (repeatable)")
+    parser.add_argument("--no-prepare", action="store_true", help="psycopg prepare_threshold=None on every connection")
+    parser.add_argument(
+        "--binary", action="store_true", help="binary results for memory_candidates' driver-level reads"
+    )
     parser.add_argument("--trace", type=int, default=0, help="time the statements of the K costliest queries")
     parser.add_argument("--explain", type=int, default=0, help="EXPLAIN ANALYZE the E slowest traced statements")
     args = parser.parse_args(argv)
@@ -159,14 +177,15 @@ def main(argv: list[str] | None = None) -> None:
     db = Database(args.db)
     database = make_url(args.db).database or ""
     trace = Trace()
-    instrument(db, trace, args.set)
+    instrument(db, trace, args.set, prepare=not args.no_prepare, binary=args.binary)
     with db.engine.connect() as conn:
         units = conn.execute(text("SELECT count(*) FROM unit")).scalar_one()
     for q in ("warm-up", "Bonjour", qs["held-out"][0]):
         lookup(db, q, "fr", "en")
     load_avg = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    mode = f"{'no server-side prepare; ' if args.no_prepare else ''}{'binary reads; ' if args.binary else ''}"
     print(
-        f"{database}: {units} units; settings {args.set or 'server defaults'}; repeat {args.repeat}; load {load_avg}\n"
+        f"{database}: {units} units; settings {args.set or 'defaults'}; {mode}repeat {args.repeat}; load {load_avg}\n"
     )
     print(
         "| kind | queries | wall p50 / p95 / p99 ms | client CPU p50 / p95 | server CPU p50 / p95 "
