@@ -214,8 +214,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nload after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     worst = sorted(costs.items(), key=lambda kv: -kv[1].total)[: max(args.trace, 10)]
     print("\ncostliest queries (total CPU ms = client + server; wall ms):")
-    for q, c in worst:
-        print(f"  {c.total:7.1f} = {c.client:6.1f} + {c.server:6.1f}  wall {c.wall:7.1f}  {q[:90]!r}")
+    for q, cost in worst:
+        print(f"  {cost.total:7.1f} = {cost.client:6.1f} + {cost.server:6.1f}  wall {cost.wall:7.1f}  {q[:90]!r}")
     if args.trace:
         for q, _ in worst[: args.trace]:
             trace.on = True
