@@ -158,7 +158,7 @@ def explain(db: Database, statements: list[tuple[float, str, Sequence[Any]]], co
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench pgcost", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.pgcost", description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True, help="a PostgreSQL store built with the same --n and --seed")
     parser.add_argument("--n", type=int, required=True)
     parser.add_argument("--seed", type=int, default=1)
