@@ -21,6 +21,7 @@ def test_sqlite_uses_wal_and_foreign_keys(tmp_path) -> None:  # type: ignore[no-
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA mmap_size")).scalar() > 0  # reads through a memory map
+        assert conn.execute(text("PRAGMA journal_size_limit")).scalar() == 64 << 20  # the WAL shrinks back
 
 
 def test_every_connection_plans_with_its_own_values(empty_db: Database) -> None:

@@ -57,6 +57,7 @@ def backoff(attempt: int) -> float:
 
 
 MMAP_BYTES = 1 << 31
+WAL_LIMIT_BYTES = 64 << 20
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -69,6 +70,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # reads a thousand candidate rows at random places, 2.4x faster so at 1M units. SQLite caps the
     # size at its build's maximum (2 GB on Debian); bulk imports turn it off for their connection.
     cur.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+    # A large import grows the WAL to about the store's size; without a limit the file keeps that
+    # size on disk after its pages are checkpointed (1.8 GB beside a 1.8 GB store at 1M units).
+    cur.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
     cur.close()
 
 

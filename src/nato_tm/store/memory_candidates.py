@@ -134,9 +134,10 @@ def _rank(total: dict[int, int], n: int, lo: int, slack: list[int], t: float) ->
         num = num if num < n else n
         den = n if n > ntok else ntok
         if num >= need * den:
-            ranked.append((-num / den, -c, key >> NTOK_BITS, score_bound(num, den)))
+            bound = 101 if num >= den else min(94, 100 * num // den)  # score_bound, inlined in the hot loop
+            ranked.append((-num / den, -c, key >> NTOK_BITS, bound))
     ranked.sort()
-    return [(b, v) for *_, v, b in ranked]
+    return list(zip(map(_fourth, ranked), map(_third, ranked), strict=True))
 
 
 def _wordless(session: Session, lang: str) -> list[int]:
@@ -193,7 +194,7 @@ _RANGE = "token_hash IN ({marks}) AND ntok >= ? AND ntok <= ?"
 NTOK_BITS = 20
 NTOK_MASK = (1 << NTOK_BITS) - 1
 _PACKED = f"CAST(variant_id AS BIGINT) * {1 << NTOK_BITS} + ntok"
-_first = itemgetter(0)
+_first, _third, _fourth = itemgetter(0), itemgetter(2), itemgetter(3)
 
 
 def _overlaps(session: Session, hashes: set[int], lo: int, hi: int) -> Counter[int]:
