@@ -167,3 +167,17 @@ def test_sign_in_attempts_are_limited(db) -> None:  # type: ignore[no-untyped-de
         for _ in range(4)
     ]
     assert codes == [401, 401, 401, 429]
+
+
+def test_the_app_refuses_a_store_at_an_older_schema_but_not_an_unreachable_one(empty_db) -> None:  # type: ignore[no-untyped-def]
+    from nato_tm.errors import StoreOutdated
+    from nato_tm.store import migrate
+    from nato_tm.webapp import create_app
+
+    migrate.downgrade(empty_db, "0003")
+    with pytest.raises(StoreOutdated, match="run `nato-tm init`"):
+        create_app({"database_url": empty_db.url})  # what gunicorn's workers build
+    migrate.upgrade(empty_db)
+    assert create_app({"database_url": empty_db.url}).test_client().get("/api/v1/stats").status_code == 200
+    unreachable = create_app({"database_url": "postgresql://postgres@127.0.0.1:1/none"})
+    assert unreachable.test_client().get("/api/v1/stats").status_code == 503

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nato_tm import resources
-from nato_tm.errors import StoreOutdated
+from nato_tm.errors import StoreOutdated, StoreUnavailable
 from nato_tm.formats.registry import ReadOptions
 from nato_tm.services.importer import ImportReport, import_stream
 from nato_tm.store import migrate
@@ -50,3 +50,13 @@ def check_schema(db: Database) -> None:
     if not migrate.known(have):
         raise StoreOutdated(f"the store's schema ({have}) is newer than this nato-tm's ({want}): upgrade nato-tm")
     raise StoreOutdated(f"the store's schema is at {have}, this version needs {want}: run `nato-tm init` to upgrade it")
+
+
+def check_schema_if_reachable(db: Database) -> None:
+    """``check_schema``, except that a store that cannot be reached passes: requests answer 503 until it is back."""
+    try:
+        check_schema(db)
+    except StoreOutdated:
+        raise
+    except StoreUnavailable:
+        return
