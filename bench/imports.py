@@ -34,7 +34,7 @@ from sqlalchemy import event, make_url, text
 
 from bench.build import WORK, corpus, write_tmx
 from bench.lookup import pg_admin, pg_database, pg_drop
-from bench.pgproc import ServerSampler
+from bench.pgproc import ServerSampler, cpu_s, pss_mb
 from nato_tm.store.db import Database
 
 
@@ -123,7 +123,7 @@ def run_import(
             break
         root = _import_pid(child.pid, under_spy=profile is not None)
         run.rss_curve.append((time.perf_counter() - t0, _tree_rss(root) if root else 0.0))
-        run.main_cpu = max(run.main_cpu, _cpu_s(root) if root else 0.0)
+        run.main_cpu = max(run.main_cpu, cpu_s(root) if root else 0.0)
         if run.server:
             run.server.sample(exclude=run.lookup_backends)
         if time.perf_counter() - t0 > timeout and not run.timed_out:
@@ -143,14 +143,6 @@ def run_import(
     return run
 
 
-def _cpu_s(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
 def _kids(pid: int) -> list[int]:
     try:
         return [int(k) for k in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -166,20 +158,9 @@ def _import_pid(pid: int, *, under_spy: bool) -> int | None:
     return kids[0] if kids else None
 
 
-def _pss_mb(pid: int) -> float:
-    # Proportional set size: pages the forked workers share with the import are counted once.
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def _tree_rss(pid: int) -> float:
     """Memory of the import and its analysis workers together (MB, PSS: shared pages once)."""
-    return _pss_mb(pid) + sum(_tree_rss(k) for k in _kids(pid))
+    return pss_mb(pid) + sum(_tree_rss(k) for k in _kids(pid))
 
 
 def top_frames(profile: Path, count: int = 30) -> list[tuple[str, float]]:
