@@ -134,8 +134,7 @@ def _rank(total: dict[int, int], n: int, lo: int, slack: list[int], t: float) ->
         num = num if num < n else n
         den = n if n > ntok else ntok
         if num >= need * den:
-            bound = 101 if num >= den else min(94, 100 * num // den)  # score_bound, inlined in the hot loop
-            ranked.append((-num / den, -c, key >> NTOK_BITS, bound))
+            ranked.append((-num / den, -c, key >> NTOK_BITS, score_bound(num, den)))
     ranked.sort()
     return list(zip(map(_fourth, ranked), map(_third, ranked), strict=True))
 
@@ -181,14 +180,14 @@ def _prefix_overlaps(session: Session, prefix: list[int], reach: list[int], lo: 
     groups: dict[int, list[int]] = {}
     for h, r in zip(prefix, reach, strict=True):
         groups.setdefault(r, []).append(h)
-    parts, params = [], []
-    for r, hashes in groups.items():
-        parts.append(f"SELECT {_PACKED} FROM tm_posting WHERE {_RANGE.format(marks=_marks(len(hashes)))}")
-        params += [*sorted(hashes), lo, r]
-    return Counter(map(_first, _fetch(session, " UNION ALL ".join(parts), params)))
+    return _count_postings(session, groups, lo)
 
 
-_RANGE = "token_hash IN ({marks}) AND ntok >= ? AND ntok <= ?"
+def _overlaps(session: Session, hashes: set[int], lo: int, hi: int) -> Counter[int]:
+    """How many of ``hashes`` each packed (variant_id, ntok) with ntok in [lo, hi] is posted under."""
+    return _count_postings(session, {hi: list(hashes)}, lo) if hashes else Counter()
+
+
 # A candidate is one integer, variant_id * 2**NTOK_BITS + ntok: one object per posting read instead of
 # a tuple of two, and a cheaper hash to count (a third of a heavy lookup's CPU went to those tuples).
 NTOK_BITS = 20
@@ -197,14 +196,16 @@ _PACKED = f"CAST(variant_id AS BIGINT) * {1 << NTOK_BITS} + ntok"
 _first, _third, _fourth = itemgetter(0), itemgetter(2), itemgetter(3)
 
 
-def _overlaps(session: Session, hashes: set[int], lo: int, hi: int) -> Counter[int]:
-    """How many of ``hashes`` each packed (variant_id, ntok) with ntok in [lo, hi] is posted under."""
-    if not hashes:
-        return Counter()
+def _count_postings(session: Session, groups: dict[int, list[int]], lo: int) -> Counter[int]:
+    """Postings per packed candidate of the hashes of each group, read for ntok in [lo, the group's upper bound]."""
     # Counted here rather than by GROUP BY: SQLite's GROUP BY sorts through a temporary b-tree,
     # a third slower on these reads than a Counter (PostgreSQL: about the same).
-    sql = f"SELECT {_PACKED} FROM tm_posting WHERE {_RANGE.format(marks=_marks(len(hashes)))}"
-    return Counter(map(_first, _fetch(session, sql, [*sorted(hashes), lo, hi])))
+    parts, params = [], []
+    for hi, hashes in groups.items():
+        where = f"token_hash IN ({_marks(len(hashes))}) AND ntok >= ? AND ntok <= ?"
+        parts.append(f"SELECT {_PACKED} FROM tm_posting WHERE {where}")
+        params += [*sorted(hashes), lo, hi]
+    return Counter(map(_first, _fetch(session, " UNION ALL ".join(parts), params)))
 
 
 class VariantRow(NamedTuple):
