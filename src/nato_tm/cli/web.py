@@ -8,7 +8,6 @@ import click
 
 from nato_tm.cli.base import db_option, emit, json_option, state
 from nato_tm.services import auth
-from nato_tm.services.setup import check_schema
 
 
 @click.command()
@@ -20,8 +19,8 @@ def serve(host: str, port: int) -> None:
     from nato_tm.webapp import create_app
 
     settings = state().settings
-    check_schema(state().db)
-    app = create_app(settings)
+    state().db.check()  # the app factory lets an unreachable store pass (503 per request); serve does not
+    app = create_app(settings)  # refuses a store at another schema
     click.echo(f"nato-tm serving {settings.database_url} at http://{host}:{port}/", err=False)
     app.run(host=host, port=port, debug=False, use_reloader=False)
 

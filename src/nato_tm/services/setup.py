@@ -40,8 +40,14 @@ def init_store(db: Database, *, load_seed: bool = True) -> InitReport:
 
 
 def check_schema(db: Database) -> None:
-    """Refuse a store whose schema this version does not read (lookups would miss what its index lacks)."""
-    db.check()
+    """Refuse a store whose schema this version does not read (lookups would miss what its index lacks).
+
+    A store that cannot be reached passes: requests answer 503 until it is back.
+    """
+    try:
+        db.check()
+    except StoreUnavailable:
+        return
     have, want = migrate.current(db), migrate.head()
     if have == want:
         return
@@ -50,13 +56,3 @@ def check_schema(db: Database) -> None:
     if not migrate.known(have):
         raise StoreOutdated(f"the store's schema ({have}) is newer than this nato-tm's ({want}): upgrade nato-tm")
     raise StoreOutdated(f"the store's schema is at {have}, this version needs {want}: run `nato-tm init` to upgrade it")
-
-
-def check_schema_if_reachable(db: Database) -> None:
-    """``check_schema``, except that a store that cannot be reached passes: requests answer 503 until it is back."""
-    try:
-        check_schema(db)
-    except StoreOutdated:
-        raise
-    except StoreUnavailable:
-        return

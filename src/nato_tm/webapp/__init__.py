@@ -11,7 +11,7 @@ from flask import Flask
 
 from nato_tm import resources
 from nato_tm.config import Settings
-from nato_tm.services.setup import check_schema_if_reachable
+from nato_tm.services.setup import check_schema
 from nato_tm.store.db import Database
 
 # Flask settings with their environment variables and defaults; tests pass them in the config dict.
@@ -62,7 +62,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     db = Database(settings.database_url)
     # A store at an older schema would answer lookups from an index lacking what this version
     # reads (gunicorn builds the app here, not through `nato-tm serve`, which checks the same).
-    check_schema_if_reachable(db)
+    check_schema(db)
     app.extensions["nato_tm.db"] = db
 
     from nato_tm.webapp import api, api_concepts, api_write, auth, compat, errors, openapi, security, ui, ui_edit
