@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -90,19 +91,21 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
         extra = _extension(positions, k, budget)
         _add(total, _overlaps(session, extra, lo, hi))
         seen += len(extra)
-    ranked = _rank(total, n, lo, _slack(n - seen, reach, lo, hi), t)
+    slack = _slack(n - seen, reach, lo, hi)
+    least = _least(n, lo, slack, t)
     forced = 0
-    while len(ranked) > MAX_CANDIDATES and seen < n and forced < FORCE_KEYS:
+    while _over_cap(total, lo, least) and seen < n and forced < FORCE_KEYS:
         # Past the cap, candidates tied on their bound would be dropped by id, matches among them
         # (seen at 1M units): read the next key whatever its cost, so the bound tells them apart.
         df, h = positions[seen]
         if df > FORCE_MAX:
             break
-        _add(total, _overlaps(session, {h}, lo, hi))
+        _add_key(session, total, h, lo, hi)
         forced += 1
         seen += 1
-        ranked = _rank(total, n, lo, _slack(n - seen, reach, lo, hi), t)
-    return ranked[:MAX_CANDIDATES]
+        slack = _slack(n - seen, reach, lo, hi)
+        least = _least(n, lo, slack, t)
+    return _rank(total, n, lo, slack, least)
 
 
 def _add(total: dict[int, int], found: Counter[int]) -> None:
@@ -116,27 +119,61 @@ def _slack(unread: int, reach: list[int], lo: int, hi: int) -> list[int]:
     return [unread + sum(1 for r in reach if r < m) for m in range(lo, hi + 1)]
 
 
-def _rank(total: dict[int, int], n: int, lo: int, slack: list[int], t: float) -> list[tuple[int, int]]:
-    """The candidates whose overlap bound can reach t, best bound first, as (score bound, variant id).
+def _least(n: int, lo: int, slack: list[int], t: float) -> list[int]:
+    """For each candidate length from ``lo``, the fewest shared keys found that let its bound reach t.
 
-    A candidate can at best share every key it was not checked against (``slack``, by its length
-    from ``lo``): its similarity is at most that overlap over the longer length.
+    A candidate can at best share every key it was not checked against (``slack``, by its length):
+    its similarity is at most min(found + slack, length, n) over the longer length, which grows
+    with the keys found. A length no candidate can reach t at gets n + 1.
     """
-    ranked = []
     need = t - 1e-9
-    least = need * n - max(slack)  # the longer length is at least n: fewer shared keys than this fail at once
-    for key, c in total.items():  # the hot loop: one pass per posting-list candidate
-        if c < least:
-            continue
-        ntok = key & NTOK_MASK
-        num = c + slack[ntok - lo]
-        num = num if num < ntok else ntok
-        num = num if num < n else n
-        den = n if n > ntok else ntok
-        if num >= need * den:
-            ranked.append((-num / den, -c, key >> NTOK_BITS, score_bound(num, den)))
-    ranked.sort()
-    return list(zip(map(_fourth, ranked), map(_third, ranked), strict=True))
+    out = []
+    for i, s in enumerate(slack):
+        m = lo + i
+        target = need * max(n, m)
+        out.append(max(1, math.ceil(target) - s) if min(m, n) >= target else n + 1)
+    return out
+
+
+def _over_cap(total: dict[int, int], lo: int, least: list[int]) -> bool:
+    """Whether more than MAX_CANDIDATES candidates can still reach t."""
+    if len(total) <= MAX_CANDIDATES:
+        return False
+    low, high = min(least), max(least)
+    if low == high:  # the usual case: counted by overlap alone, in C
+        passing = len(total) if low <= 1 else sum(size for c, size in Counter(total.values()).items() if c >= low)
+    else:
+        passing = sum(1 for key, c in total.items() if c >= high or (c >= low and c >= least[(key & NTOK_MASK) - lo]))
+    return passing > MAX_CANDIDATES
+
+
+def _rank(total: dict[int, int], n: int, lo: int, slack: list[int], least: list[int]) -> list[tuple[int, int]]:
+    """The best MAX_CANDIDATES candidates as (score bound, variant id): best bound, then overlap, then id.
+
+    Ranked by class: a candidate's bound depends only on its length and overlap, and thousands of
+    candidates share a few hundred classes, so the sorting is of classes; only the classes that
+    fill the cap are expanded into candidates.
+    """
+    low = min(least)
+    alive = total if low <= 1 else {key: c for key, c in total.items() if c >= low}
+    sizes = Counter(zip(map(NTOK_MASK.__and__, alive), alive.values(), strict=True))
+    order: dict[tuple[int, int], tuple[float, int, int]] = {}  # (length, overlap) -> (-bound ratio, -overlap, score)
+    for m, c in sizes:
+        if c >= least[m - lo]:
+            num, den = min(c + slack[m - lo], m, n), max(n, m)
+            order[(m, c)] = (-num / den, -c, score_bound(num, den))
+    chosen: set[tuple[int, int]] = set()
+    count, last = 0, None
+    for cls in sorted(order, key=order.__getitem__):
+        rank = order[cls][:2]
+        if count >= MAX_CANDIDATES and rank != last:  # classes tied with the last one chosen compete by id
+            break
+        chosen.add(cls)
+        count += sizes[cls]
+        last = rank
+    picked = [(order[cls], key >> NTOK_BITS) for key, c in alive.items() if (cls := (key & NTOK_MASK, c)) in chosen]
+    picked.sort()
+    return [(rank[2], vid) for rank, vid in picked[:MAX_CANDIDATES]]
 
 
 def _wordless(session: Session, lang: str) -> list[int]:
@@ -157,8 +194,9 @@ def _extension(positions: list[tuple[int, int]], k: int, budget: int) -> set[int
     return extra
 
 
-def _fetch(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Rows of one statement read straight through the driver's cursor (``?`` marks any backend's)."""
+@contextmanager
+def _cursor(session: Session, sql: str, params: Sequence[Any]) -> Iterator[Any]:
+    """The driver's cursor after running one statement (``?`` marks any backend's)."""
     # The hot path of every lookup: SQLAlchemy's per-row processing cost more than the query.
     conn = session.connection()
     if conn.dialect.paramstyle != "qmark":
@@ -166,9 +204,16 @@ def _fetch(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any,
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql, list(params))
-        return list(cursor.fetchall())
+        yield cursor
     finally:
         cursor.close()
+
+
+def _fetch(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows of one statement read straight through the driver's cursor (``?`` marks any backend's)."""
+    with _cursor(session, sql, params) as cursor:
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 def _marks(count: int) -> str:
@@ -193,7 +238,7 @@ def _overlaps(session: Session, hashes: set[int], lo: int, hi: int) -> Counter[i
 NTOK_BITS = 20
 NTOK_MASK = (1 << NTOK_BITS) - 1
 _PACKED = f"CAST(variant_id AS BIGINT) * {1 << NTOK_BITS} + ntok"
-_first, _third, _fourth = itemgetter(0), itemgetter(2), itemgetter(3)
+_first = itemgetter(0)
 
 
 def _count_postings(session: Session, groups: dict[int, list[int]], lo: int) -> Counter[int]:
@@ -205,7 +250,17 @@ def _count_postings(session: Session, groups: dict[int, list[int]], lo: int) -> 
         where = f"token_hash IN ({_marks(len(hashes))}) AND ntok >= ? AND ntok <= ?"
         parts.append(f"SELECT {_PACKED} FROM tm_posting WHERE {where}")
         params += [*sorted(hashes), lo, hi]
-    return Counter(map(_first, _fetch(session, " UNION ALL ".join(parts), params)))
+    with _cursor(session, " UNION ALL ".join(parts), params) as cursor:
+        return Counter(map(_first, cursor))  # rows counted as they come: no list of them
+
+
+def _add_key(session: Session, total: dict[int, int], h: int, lo: int, hi: int) -> None:
+    """Count one more key for the candidates already found (its other postings cannot reach t)."""
+    where = "token_hash = ? AND ntok >= ? AND ntok <= ?"
+    with _cursor(session, f"SELECT {_PACKED} FROM tm_posting WHERE {where}", [h, lo, hi]) as cursor:
+        # A key's postings are a set: one membership test each, no count of them (the view's & runs in C).
+        for key in total.keys() & map(_first, cursor):
+            total[key] += 1
 
 
 class VariantRow(NamedTuple):
