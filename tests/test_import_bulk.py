@@ -1,8 +1,8 @@
 """The bulk import path: worker processes, ids taken in advance, postings written late, triggers run once.
 
-Every test imports through small batches (BATCH patched) so that a handful of units crosses many
-batches and the worker pool is really used, and through small posting runs (POSTING_RUN patched),
-so that postings are staged and moved as in a large import.
+Every test imports through small batches (BATCH and the chunked reader's CHUNK_BYTES patched) so
+that a handful of units crosses many batches and the worker pool is really used, and through small
+posting runs (POSTING_RUN patched), so that postings are staged and moved as in a large import.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import delete, select, text
 
 from nato_tm.errors import FormatError
-from nato_tm.formats import tmx_write
+from nato_tm.formats import tmx_chunks, tmx_write
 from nato_tm.formats.records import UnitRecord, VariantRecord
 from nato_tm.services import importer
 from nato_tm.services.importer import import_path
@@ -77,6 +77,7 @@ def write(path: Path, records: list[UnitRecord]) -> Path:
 @pytest.fixture(autouse=True)
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importer, "BATCH", 4)
+    monkeypatch.setattr(tmx_chunks, "CHUNK_BYTES", 600)  # with workers, files are read in runs of a few units
     monkeypatch.setattr(memory_bulk, "POSTING_RUN", 10)  # postings go through runs (SQLite: the staging table)
 
 

@@ -214,8 +214,11 @@ def _check_usable(variants: list[VariantRecord], srclang: str) -> None:
         raise BadUnit("no translation: the tu has segments in only one language")
 
 
-def unit_from_tu(tu: Any, header_srclang: str, origin: str) -> UnitRecord:
-    """Build a record from a parsed ``tu`` element; raise BadUnit if it cannot be used."""
+def unit_from_tu(tu: Any, header_srclang: str, origin: str, line_delta: int = 0) -> UnitRecord:
+    """Build a record from a parsed ``tu`` element; raise BadUnit if it cannot be used.
+
+    ``line_delta``: lines of the file before the parsed text (a chunk parsed on its own).
+    """
     srclang = (tu.get("srclang") or header_srclang).strip()
     variants = [_variant(tuv) for tuv in _children(tu, "tuv")]
     _check_usable(variants, srclang)
@@ -237,8 +240,13 @@ def unit_from_tu(tu: Any, header_srclang: str, origin: str) -> UnitRecord:
         props=props,
         notes=notes,
         attrs=_attrs(tu),
-        line=tu.sourceline,
+        line=_line(tu, line_delta),
     )
+
+
+def _line(elem: Any, delta: int) -> int | None:
+    line: int | None = elem.sourceline
+    return None if line is None else line + delta
 
 
 def _check_root(elem: Any, name: str) -> None:
@@ -269,13 +277,21 @@ def _drop(elem: Any) -> None:
             del parent[0]
 
 
+def origin_of(name: str, options: ReadOptions) -> str:
+    """The origin of the units read from file ``name``: the one asked for, else the file's name."""
+    return options.origin or PurePath(name).name
+
+
 def read(stream: IO[bytes], name: str, options: ReadOptions) -> Iterator[Record]:
     """Yield a UnitRecord per usable tu and a Skipped per unusable one, in file order."""
     head = stream.read(4)
     stream.seek(0)
-    source: Any = _Prefixed(_bom(head), stream)
+    return read_source(_Prefixed(_bom(head), stream), name, origin_of(name, options))
+
+
+def read_source(source: Any, name: str, origin: str, line_delta: int = 0) -> Iterator[Record]:
+    """``read`` of a byte source; ``line_delta`` is added to the line of every record (a chunk of a file)."""
     header_srclang: str | None = None
-    origin = options.origin or PurePath(name).name
     depth = 0
     for event, elem in xmlsafe.iterparse(source, name, record_depth=3):
         local = _local(elem)
@@ -290,18 +306,19 @@ def read(stream: IO[bytes], name: str, options: ReadOptions) -> Iterator[Record]
             header_srclang = _check_header(elem, name)
             _drop(elem)
         elif local == "tu" and depth == 2:
-            yield _tu_record(elem, header_srclang or ALL, origin, name)
+            yield tu_record(elem, header_srclang or ALL, origin, name, line_delta)
             _drop(elem)
     if header_srclang is None:
         raise FormatError("missing TMX header", file=name)
 
 
-def _tu_record(tu: Any, srclang: str, origin: str, name: str) -> Record:
+def tu_record(tu: Any, srclang: str, origin: str, name: str, line_delta: int = 0) -> Record:
+    """The record of a parsed ``tu``: a UnitRecord, or a Skipped saying why it cannot be used."""
     try:
-        return unit_from_tu(tu, srclang, origin)
+        return unit_from_tu(tu, srclang, origin, line_delta)
     except BadUnit as exc:
         tuid = f" (tuid {tu.get('tuid')})" if tu.get("tuid") else ""
-        return Skipped(where=f"{name}:{tu.sourceline}: tu{tuid}", reason=str(exc))
+        return Skipped(where=f"{name}:{_line(tu, line_delta)}: tu{tuid}", reason=str(exc))
 
 
 FORMAT = Format(name="tmx", kind="memory", extensions=("tmx",), sniff=sniff, read=read)

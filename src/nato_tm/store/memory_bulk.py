@@ -97,16 +97,17 @@ def _pg_copy(session: Session, name: str, rows: Sequence[Row]) -> None:
         raise DBAPIError.instance(f"COPY {name}", None, exc, conn.dialect.loaded_dbapi.Error) from exc
 
 
-def insert_rows(session: Session, name: str, rows: Sequence[Row]) -> None:
-    """Insert full rows (every column, in table order) into table ``name``."""
+def insert_rows(session: Session, name: str, rows: Sequence[Row], *, converted: bool = False) -> None:
+    """Insert full rows (every column, in table order) into table ``name``; ``converted``: by ``convert`` already."""
     if not rows:
         return
     dialect = session.get_bind().dialect
-    converted = convert(dialect, name, rows)
+    if not converted:
+        rows = convert(dialect, name, rows)
     if dialect.name == "postgresql":
-        _pg_copy(session, name, converted)
+        _pg_copy(session, name, rows)
     else:
-        _sqlite_insert(session, name, converted)
+        _sqlite_insert(session, name, rows)
 
 
 def reserve_ids(session: Session, name: str, count: int) -> list[int]:

@@ -53,7 +53,8 @@ def sketch(rec: UnitRecord) -> Sketch:
     return tuple((v.lang_tag, v.text, v.markup, v.context_prev) for v in rec.variants)
 
 
-def _prepare_one(variants: Sketch) -> Prepared:
+def prepare_one(variants: Sketch) -> Prepared:
+    """Digest, match and context keys and index rows of one record's sketch."""
     digest = content_hash([(primary_lang(tag), markup or text) for tag, text, markup, _ in variants])
     keys: list[str] = []
     prevs: list[str | None] = []
@@ -68,7 +69,7 @@ def _prepare_one(variants: Sketch) -> Prepared:
 
 def prepare(sketches: Sequence[Sketch]) -> list[Prepared]:
     """Digests, match keys and index rows of a batch (pure and picklable: runs in import workers)."""
-    return [_prepare_one(s) for s in sketches]
+    return [prepare_one(s) for s in sketches]
 
 
 @dataclass(slots=True)
@@ -241,8 +242,8 @@ def _columns_after(model: type[Unit] | type[Variant], ids: tuple[str, ...]) -> t
 UNIT_COLS = _columns_after(Unit, ("id",))
 VARIANT_COLS = _columns_after(Variant, ("id", "unit_id"))
 # One C call per row for all its columns, instead of a getattr each.
-_unit_values = attrgetter(*UNIT_COLS)
-_variant_values = attrgetter(*VARIANT_COLS)
+unit_values = attrgetter(*UNIT_COLS)
+variant_values = attrgetter(*VARIANT_COLS)
 
 
 def _insert(session: Session, units: list[NewUnit], loader: Loader) -> None:
@@ -251,13 +252,13 @@ def _insert(session: Session, units: list[NewUnit], loader: Loader) -> None:
         return
     unit_ids = reserve_ids(session, "unit", len(units))
     variant_ids = iter(reserve_ids(session, "variant", sum(len(u.variants) for u in units)))
-    unit_rows = [(uid, *_unit_values(u)) for u, uid in zip(units, unit_ids, strict=True)]
+    unit_rows = [(uid, *unit_values(u)) for u, uid in zip(units, unit_ids, strict=True)]
     variant_rows: list[tuple[Any, ...]] = []
     entries: list[tuple[int, int, memory_index.IndexRow]] = []
     for u, uid in zip(units, unit_ids, strict=True):
         for v in u.variants:
             vid = next(variant_ids)
-            variant_rows.append((vid, uid, *_variant_values(v)))
+            variant_rows.append((vid, uid, *variant_values(v)))
             entries.append((vid, uid, v.index))
     insert_rows(session, "unit", unit_rows)
     insert_rows(session, "variant", variant_rows)

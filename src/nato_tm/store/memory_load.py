@@ -1,0 +1,78 @@
+"""Units analysed in import worker processes: ready-to-bind rows, which the importing process numbers and inserts.
+
+A worker turns a record and its ``prepare`` into a ``Ready`` tuple: the unit's content digest,
+its unit row and, per variant, its variant row, its index entry and its posting hashes, all without
+ids and already converted as the ORM would bind them (``memory_bulk.convert``, the same values
+``memory_repo.save_units`` stores). The importing process only checks that no unit of a batch is
+stored already or twice in the batch, takes ids and inserts: one statement per table and 999
+values. A batch with a duplicate goes through ``save_units`` instead, which merges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+
+from nato_tm.formats.records import UnitRecord
+from nato_tm.store.memory import Unit
+from nato_tm.store.memory_bulk import Loader, convert, insert_rows, reserve_ids
+from nato_tm.store.memory_index import entry_tuple
+from nato_tm.store.memory_repo import VARIANT_COLS, Prepared, new_unit, unit_values, variant_values
+
+# Per variant: its variant row and its tm_entry row, both without their leading ids, and its posting hashes.
+VariantReady = tuple[tuple[Any, ...], tuple[Any, ...], tuple[int, ...]]
+# A unit: its content digest, its unit row without the id, its variants.
+Ready = tuple[str, tuple[Any, ...], tuple[VariantReady, ...]]
+_KEY, _PREV = VARIANT_COLS.index("key_hash"), VARIANT_COLS.index("prev_hash")
+
+
+def ready(rec: UnitRecord, prep: Prepared, dialect: Dialect) -> Ready:
+    """The rows a new unit of ``rec`` is stored as (pure: runs in import workers)."""
+    unit = new_unit(rec, prep)
+    urow = convert(dialect, "unit", [(None, *unit_values(unit))])[0][1:]
+    vrows = convert(dialect, "variant", [(None, None, *variant_values(v)) for v in unit.variants])
+    erows = convert(dialect, "tm_entry", [entry_tuple(0, 0, v.index) for v in unit.variants])
+    variants = tuple(
+        (vrow[2:], erow[2:], v.index[6]) for vrow, erow, v in zip(vrows, erows, unit.variants, strict=True)
+    )
+    return prep[0], urow, variants
+
+
+def prepared_of(item: Ready) -> Prepared:
+    """The ``prepare`` of the record a Ready was made from (for ``save_units``)."""
+    digest, _, variants = item
+    keys = tuple(v[_KEY] for v, _, _ in variants)
+    prevs = tuple(v[_PREV] for v, _, _ in variants)
+    rows = tuple((e[0], e[1], e[2], e[3], e[4], e[5], hashes) for _, e, hashes in variants)
+    return digest, keys, prevs, rows
+
+
+def save_ready(session: Session, items: Sequence[Ready], loader: Loader) -> bool:
+    """Insert a batch of new units; False (nothing written) if one is stored already or twice in the batch."""
+    digests = [item[0] for item in items]
+    if not items:
+        return True
+    if len(set(digests)) < len(digests):
+        return False
+    if session.execute(select(Unit.id).where(Unit.content_hash.in_(digests)).limit(1)).first() is not None:
+        return False
+    unit_ids = reserve_ids(session, "unit", len(items))
+    variant_ids = iter(reserve_ids(session, "variant", sum(len(item[2]) for item in items)))
+    units: list[tuple[Any, ...]] = []
+    variants: list[tuple[Any, ...]] = []
+    entries: list[tuple[Any, ...]] = []
+    for uid, (_, urow, vs) in zip(unit_ids, items, strict=True):
+        units.append((uid, *urow))
+        for vrow, erow, hashes in vs:
+            vid = next(variant_ids)
+            variants.append((vid, uid, *vrow))
+            entries.append((vid, uid, *erow))
+            loader.add_postings(vid, erow[1], hashes)
+    insert_rows(session, "unit", units, converted=True)
+    insert_rows(session, "variant", variants, converted=True)
+    insert_rows(session, "tm_entry", entries, converted=True)
+    return True
