@@ -60,12 +60,27 @@ def _processors(dialect: Dialect, name: str) -> tuple[Callable[[Any], Any] | Non
     return tuple(procs)
 
 
+@cache
+def _converters(dialect: Dialect, name: str) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    return tuple((i, p) for i, p in enumerate(_processors(dialect, name)) if p is not None)
+
+
 def convert(dialect: Dialect, name: str, rows: Sequence[Row]) -> list[Row]:
     """Rows of ``name`` in column order, converted as the ORM would bind them."""
-    procs = _processors(dialect, name)
-    if not any(procs):
+    converters = _converters(dialect, name)
+    if not converters:
         return list(rows)
-    return [tuple(v if p is None or v is None else p(v) for p, v in zip(procs, row, strict=True)) for row in rows]
+    ncols = len(_processors(dialect, name))
+    out = []
+    for row in rows:
+        if len(row) != ncols:
+            raise ValueError(f"a {name} row has {len(row)} values, not {ncols}")
+        values = list(row)
+        for i, process in converters:  # only the columns that have a processor (a few of them)
+            if values[i] is not None:
+                values[i] = process(values[i])
+        out.append(tuple(values))
+    return out
 
 
 @cache

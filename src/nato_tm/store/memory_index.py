@@ -86,11 +86,14 @@ def token_hash(lang: str, key: str) -> int:
 
 def occurrence_hashes(lang: str, keys: Iterable[str]) -> list[int]:
     """One distinct hash per key position: a key's first occurrence is the key's own hash, the k-th its own."""
-    seen: Counter[str] = Counter()
+    keys = tuple(keys)
+    if len(set(keys)) == len(keys):  # the usual case: no key repeats
+        return [token_hash(lang, key) for key in keys]
+    seen: dict[str, int] = {}
     out = []
     for key in keys:
-        seen[key] += 1
-        k = seen[key]
+        k = seen.get(key, 0) + 1
+        seen[key] = k
         out.append(token_hash(lang, key if k == 1 else f"{key}{OCCURRENCE}{k}"))
     return out
 

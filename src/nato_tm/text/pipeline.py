@@ -73,8 +73,10 @@ class Token(NamedTuple):
     kind: str  # "word", "number", "punct" or "elision"
 
 
+@lru_cache(maxsize=1024)
 def primary_lang(tag: str) -> str:
     """Return the primary language subtag of a tag such as fr-CA, fr_FR or EN-gb."""
+    # Cached: called several times per segment, with a handful of distinct tags.
     return tag.replace("_", "-").split("-", 1)[0].strip().lower()
 
 

@@ -220,7 +220,10 @@ def analyse(text: str, lang: str) -> Analysis:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        place = _placeable(text, tokens, i, lang) if tok.kind in ("number", "word") else None
+        kind = tok.kind
+        # A word starts a placeable only as a month name or a day (1er, 3rd): most words skip the calls.
+        may = kind == "number" or (kind == "word" and (tok.base in _MONTH_NUM or tok.fold[:1].isdecimal()))
+        place = _placeable(text, tokens, i, lang) if may else None
         if place is not None:
             key = DATE_KEY if place.kind == "date" else NUM_KEY
             keys.append(key)
@@ -229,7 +232,7 @@ def analyse(text: str, lang: str) -> Analysis:
             places.append(place)
             i = place.last + 1
             continue
-        if tok.kind == "word":
+        if kind == "word":
             keys.append(tok.stem)
             bases.append(tok.base)
             spans.append((i, i))
