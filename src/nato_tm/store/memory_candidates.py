@@ -195,13 +195,14 @@ def _extension(positions: list[tuple[int, int]], k: int, budget: int) -> set[int
 
 
 @contextmanager
-def _cursor(session: Session, sql: str, params: Sequence[Any]) -> Iterator[Any]:
-    """The driver's cursor after running one statement (``?`` marks any backend's)."""
+def _cursor(session: Session, sql: str, params: Sequence[Any], *, binary: bool = False) -> Iterator[Any]:
+    """The driver's cursor after running one statement (``?`` marks any backend's; psycopg's binary results)."""
     # The hot path of every lookup: SQLAlchemy's per-row processing cost more than the query.
     conn = session.connection()
     if conn.dialect.paramstyle != "qmark":
         sql = sql.replace("?", "%s")
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    dbapi: Any = conn.connection.dbapi_connection
+    cursor = dbapi.cursor(binary=True) if binary else dbapi.cursor()
     try:
         cursor.execute(sql, list(params))
         yield cursor
@@ -250,16 +251,29 @@ def _count_postings(session: Session, groups: dict[int, list[int]], lo: int) -> 
         where = f"token_hash IN ({_marks(len(hashes))}) AND ntok >= ? AND ntok <= ?"
         parts.append(f"SELECT {_PACKED} FROM tm_posting WHERE {where}")
         params += [*sorted(hashes), lo, hi]
-    with _cursor(session, " UNION ALL ".join(parts), params) as cursor:
-        return Counter(map(_first, cursor))  # rows counted as they come: no list of them
+    with _packed(session, " UNION ALL ".join(parts), params) as found:
+        return Counter(found)
+
+
+@contextmanager
+def _packed(session: Session, sql: str, params: Sequence[Any]) -> Iterator[Iterable[int]]:
+    """The packed candidates that a statement of one integer column selects, as they come."""
+    if session.connection().dialect.name == "postgresql":
+        # psycopg builds a Python row per posting (15 ms of client CPU for 30k postings); as one
+        # binary int8 array they cost 3 ms, and the server's array_agg less than that.
+        with _cursor(session, f"SELECT array_agg(p) FROM ({sql}) AS s(p)", params, binary=True) as cursor:
+            yield cursor.fetchone()[0] or ()
+    else:
+        with _cursor(session, sql, params) as cursor:
+            yield map(_first, cursor)  # counted as they come: no list of rows
 
 
 def _add_key(session: Session, total: dict[int, int], h: int, lo: int, hi: int) -> None:
     """Count one more key for the candidates already found (its other postings cannot reach t)."""
     where = "token_hash = ? AND ntok >= ? AND ntok <= ?"
-    with _cursor(session, f"SELECT {_PACKED} FROM tm_posting WHERE {where}", [h, lo, hi]) as cursor:
+    with _packed(session, f"SELECT {_PACKED} FROM tm_posting WHERE {where}", [h, lo, hi]) as found:
         # A key's postings are a set: one membership test each, no count of them (the view's & runs in C).
-        for key in total.keys() & map(_first, cursor):
+        for key in total.keys() & found:
             total[key] += 1
 
 
