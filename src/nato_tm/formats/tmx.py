@@ -116,6 +116,8 @@ def _children(elem: Any, name: str) -> list[Any]:
 
 def plain_text(seg: Any) -> str:
     """The seg's text without inline codes: bpt/ept/it/ph/ut content is native code, hi is text."""
+    if not len(seg):  # no inline element (most segments)
+        return seg.text or ""
     parts = [seg.text or ""]
     for child in seg:
         name = _local(child)
@@ -127,7 +129,7 @@ def plain_text(seg: Any) -> str:
 
 def inner_xml(seg: Any) -> str | None:
     """The seg's inner XML when it holds inline elements (comments dropped); None for plain text."""
-    if not any(isinstance(c.tag, str) for c in seg):
+    if not len(seg) or not any(isinstance(c.tag, str) for c in seg):
         return None
     parts = [_escape(seg.text or "")]
     for child in seg:

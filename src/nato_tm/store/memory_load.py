@@ -11,6 +11,7 @@ values. A batch with a duplicate goes through ``save_units`` instead, which merg
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -21,25 +22,38 @@ from nato_tm.formats.records import UnitRecord
 from nato_tm.store.memory import Unit
 from nato_tm.store.memory_bulk import Loader, convert, insert_rows, reserve_ids
 from nato_tm.store.memory_index import entry_tuple
-from nato_tm.store.memory_repo import VARIANT_COLS, Prepared, new_unit, unit_values, variant_values
+from nato_tm.store.memory_repo import UNIT_COLS, VARIANT_COLS, Prepared
+from nato_tm.text.pipeline import primary_lang
 
 # Per variant: its variant row and its tm_entry row, both without their leading ids, and its posting hashes.
 VariantReady = tuple[tuple[Any, ...], tuple[Any, ...], tuple[int, ...]]
 # A unit: its content digest, its unit row without the id, its variants.
 Ready = tuple[str, tuple[Any, ...], tuple[VariantReady, ...]]
 _KEY, _PREV = VARIANT_COLS.index("key_hash"), VARIANT_COLS.index("prev_hash")
+_UNIT = ("content_hash", "tuid", "origin", "srclang", "created_at", "created_by", "changed_at", "changed_by",
+         "usage_count", "last_used_at", "props", "notes", "attrs")  # fmt: skip
+_VARIANT = ("lang", "lang_tag", "text", "markup", "key_hash", "prev_hash", "created_at", "created_by", "changed_at",
+            "changed_by", "props", "notes", "attrs")  # fmt: skip
+if (UNIT_COLS, VARIANT_COLS) != (_UNIT, _VARIANT):  # pragma: no cover - a model edit must update ready()
+    raise RuntimeError("memory_load.ready builds unit and variant rows in an outdated column order")
 
 
 def ready(rec: UnitRecord, prep: Prepared, dialect: Dialect) -> Ready:
     """The rows a new unit of ``rec`` is stored as (pure: runs in import workers)."""
-    unit = new_unit(rec, prep)
-    urow = convert(dialect, "unit", [(None, *unit_values(unit))])[0][1:]
-    vrows = convert(dialect, "variant", [(None, None, *variant_values(v)) for v in unit.variants])
-    erows = convert(dialect, "tm_entry", [entry_tuple(0, 0, v.index) for v in unit.variants])
-    variants = tuple(
-        (vrow[2:], erow[2:], v.index[6]) for vrow, erow, v in zip(vrows, erows, unit.variants, strict=True)
-    )
-    return prep[0], urow, variants
+    digest, keys, prevs, index = prep
+    # The values memory_repo.new_unit and new_variant give, in column order (checked below), without their objects.
+    created_at = rec.created_at or datetime.now(UTC).replace(microsecond=0)
+    unit = (None, digest, rec.tuid, rec.origin[:200], rec.srclang, created_at, rec.created_by, rec.changed_at,
+            rec.changed_by, rec.usage_count, rec.last_used_at, rec.props, rec.notes, rec.attrs)  # fmt: skip
+    variants = [
+        (None, None, primary_lang(v.lang_tag)[:8], v.lang_tag, v.text, v.markup, key, prev, v.created_at,
+         v.created_by, v.changed_at, v.changed_by, v.props, v.notes, v.attrs)
+        for v, key, prev in zip(rec.variants, keys, prevs, strict=True)
+    ]  # fmt: skip
+    vrows = convert(dialect, "variant", variants)
+    erows = convert(dialect, "tm_entry", [entry_tuple(0, 0, row) for row in index])
+    out = tuple((vrow[2:], erow[2:], row[6]) for vrow, erow, row in zip(vrows, erows, index, strict=True))
+    return digest, convert(dialect, "unit", [unit])[0][1:], out
 
 
 def prepared_of(item: Ready) -> Prepared:

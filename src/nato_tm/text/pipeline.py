@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 import Stemmer
@@ -71,6 +72,9 @@ class Token(NamedTuple):
     base: str  # case- and accent-folded
     stem: str  # Snowball stem of ``base``
     kind: str  # "word", "number", "punct" or "elision"
+
+
+_BASE = itemgetter(4)  # Token.base, read in C
 
 
 @lru_cache(maxsize=1024)
@@ -281,10 +285,12 @@ def tokenize(text: str, lang: str) -> tuple[Token, ...]:
 def _tokens(canon: str, spans: list[Span], offsets: list[Span], lang: str) -> tuple[Token, ...]:
     derived = _derived(lang)
     new = tuple.__new__  # a NamedTuple's own __new__ is a Python function; this is the C one
+    if offsets is spans:  # offsets into the canonical text are the offsets (the usual case)
+        return tuple([new(Token, ((w := canon[s:e]), s, e) + derived[w]) for s, e in spans])
     out = []
     for (s, e), where in zip(spans, offsets, strict=True):
         surface = canon[s:e]
-        out.append(new(Token, (surface, *where, *derived[surface])))
+        out.append(new(Token, (surface, *where) + derived[surface]))
     return tuple(out)
 
 
@@ -295,7 +301,7 @@ def content(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
 
 def match_key(text: str, lang: str) -> str:
     """Key ignoring case, accents, apostrophe style and spacing: used for exact-ish lookups."""
-    return " ".join(t.base for t in tokenize(text, lang))
+    return " ".join(map(_BASE, tokenize(text, lang)))
 
 
 def stem_key(text: str, lang: str) -> str:
