@@ -140,3 +140,21 @@ def test_a_skipped_unit_far_in_the_file_is_reported_at_its_line(empty_db: Databa
         import_path(empty_db, str(path), workers=2)
     report = import_path(empty_db, str(path), workers=2, skip_invalid=True)
     assert [s.where for s in report.skipped] == [f"{path}:{line}: tu (tuid bad)"]
+
+
+def test_index_row_is_the_profile_and_posting_hashes_of_variant_keys() -> None:
+    from nato_tm.store.memory_index import _join, index_row, variant_keys
+
+    segments = [
+        ("Le 1er août 2023 et en mars 2024, puis le 3 mai : 2 500 000 euros, 3,5 heures.", "fr-FR"),
+        ("On November 9, 2022 the Council met; 2,500,000 euros, 3.5 hours, 30 30 30.", "en"),
+        ("L'OTAN, l'OTAN et l'Ukraine ; aujourd'hui « oui » ?!", "fr"),
+        ("?!", "en"),
+        ("", "fr"),
+        *[(line, lang) for line in PLAIN.split("\n")[:5] for lang in ("fr", "en")],
+    ]
+    for text, lang in segments:
+        prof, hashes = variant_keys(text, lang)
+        want = (lang[:2], len(prof.keys), _join(prof.keys), _join(prof.bases), _join(prof.minor), _join(prof.values),
+                tuple(sorted(hashes)))  # fmt: skip
+        assert index_row(text, lang) == want, text

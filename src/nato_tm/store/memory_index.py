@@ -29,7 +29,7 @@ from nato_tm.store.base import Base
 from nato_tm.store.memory import Unit, Variant
 from nato_tm.store.memory_bulk import Loader, bump_vocab, insert_rows
 from nato_tm.text.pipeline import primary_lang
-from nato_tm.text.placeables import Profile, analyse, search_keys
+from nato_tm.text.placeables import Profile, analyse, search_keys, value_key
 
 SEP = "\x1f"  # joins stored key lists: no pipeline token contains it
 OCCURRENCE = "\x1e"  # key + OCCURRENCE + k names the k-th occurrence (k >= 2): no token contains it
@@ -114,9 +114,17 @@ IndexRow = tuple[str, int, str, str, str, str, tuple[int, ...]]
 
 def index_row(text: str, lang: str) -> IndexRow:
     """The index row of a segment (pure: import workers compute it in other processes)."""
+    # variant_keys and Analysis.profile in one pass, without their objects (tests/test_import_chunks.py checks).
     lang = primary_lang(lang)
-    prof, hashes = variant_keys(text, lang)
-    return (lang, len(prof.keys), _join(prof.keys), _join(prof.bases), _join(prof.minor), _join(prof.values),
+    seg = analyse(text, lang)
+    hashes = set(occurrence_hashes(lang, seg.keys))
+    for tok in seg.tokens:  # search_keys: word stems and number values
+        if tok.kind == "word":
+            hashes.add(token_hash(lang, tok.stem))
+        elif tok.kind == "number":
+            hashes.add(token_hash(lang, "=" + tok.base))
+    values = SEP.join([value_key(p.value) for p in seg.placeables]) if seg.placeables else ""
+    return (lang, len(seg.keys), SEP.join(seg.keys), SEP.join(seg.bases), SEP.join(seg.minor), values,
             tuple(sorted(hashes)))  # fmt: skip
 
 
