@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any
 
 from sqlalchemy import JSON, Table
@@ -175,7 +175,7 @@ class Loader:
 
     def add_postings(self, variant_id: int, ntok: int, hashes: Sequence[int]) -> None:
         """Post a variant under its hashes and count them in the vocabulary."""
-        self.postings.extend((h, ntok, variant_id) for h in hashes)
+        self.postings.extend(zip(hashes, repeat(ntok), repeat(variant_id)))  # the tuples built in C
         self.counts.update(hashes)
         if len(self.postings) >= POSTING_RUN:
             self._write_postings(final=False)
