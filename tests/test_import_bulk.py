@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 
 from nato_tm.errors import FormatError
 from nato_tm.formats import tmx_chunks, tmx_write
@@ -20,7 +20,7 @@ from nato_tm.formats.records import UnitRecord, VariantRecord
 from nato_tm.services import importer
 from nato_tm.services.importer import import_path
 from nato_tm.services.stats import stats
-from nato_tm.store import memory_bulk
+from nato_tm.store import memory_bulk, migrate
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit, Variant
 from nato_tm.store.memory_index import TmEntry, TmPosting, TmVocab, unindex_units
@@ -196,3 +196,16 @@ def test_a_failed_or_dry_import_leaves_the_store_and_its_triggers_as_they_were(
     assert (triggers(empty_db), memory_revision(empty_db)) == (before, start)
     with empty_db.session() as s:
         assert s.scalar(select(TmPosting.variant_id).limit(1)) is None
+
+
+def test_an_import_leaves_the_write_ahead_log_empty(tmp_path: Path) -> None:
+    # Readers look every page up in the log first: after a large import they would pay for it until
+    # SQLite's own checkpoints could reset it, which concurrent readers can put off indefinitely.
+    db = Database(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    migrate.upgrade(db)
+    report = import_path(db, str(write(tmp_path / "mem.tmx", [unit(i) for i in range(300)])), workers=0)
+    assert report.added == 300
+    wal = tmp_path / "store.sqlite3-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Unit)) == 300

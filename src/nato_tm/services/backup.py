@@ -211,6 +211,6 @@ def restore(db: Database, directory: str) -> BackupReport:
         report.indexed_variants = memory_index.rebuild_index(session)
         return report
 
-    db.write(work, attempts=1)
+    db.write(work, attempts=1, bulk=True)
     report.schema = migrate.upgrade(db)[1]
     return report

@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import IO, Any
 
 from sqlalchemy.orm import Session
@@ -208,15 +209,23 @@ def import_stream(
         return report
 
     # One transaction; a rewindable stream is read again when a concurrent writer forces a retry.
-    attempts = ATTEMPTS if start is not None else 1
+    write = partial(db.write, attempts=ATTEMPTS if start is not None else 1, commit=not dry_run, bulk=True)
     head = _chunk_head(found, stream, name, options, workers)
     if head is not None:
         try:
-            return db.write(lambda session: work(session, head), attempts=attempts, commit=not dry_run)
+            return _settled(db, write(lambda session: work(session, head)))
         except tmx_chunks.Unsure as exc:
             # Rolled back: the reference reader reads the file again and gives its records or its error.
             log.info("%s: read by the reference reader (%s)", name, str(exc)[:200])
-    return db.write(work, attempts=attempts, commit=not dry_run)
+    return _settled(db, write(work))
+
+
+def _settled(db: Database, report: ImportReport) -> ImportReport:
+    """The report, once a load that changed the store has had its write-ahead log emptied (SQLite)."""
+    # Readers would otherwise look every page up in a log of the load's size (see Database.checkpoint).
+    if report.changed and not report.dry_run and not db.checkpoint():
+        log.info("%s: readers kept the write-ahead log busy; SQLite will empty it later", report.file)
+    return report
 
 
 def default_workers() -> int:

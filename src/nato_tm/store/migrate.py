@@ -7,7 +7,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from nato_tm.store.db import Database
+from nato_tm.store.db import Database, plan_per_execution
 
 
 def _config() -> Config:
@@ -34,6 +34,7 @@ def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str]:
     before = current(db)
     cfg = _config()
     with db.engine.begin() as conn:
+        plan_per_execution(conn)  # a migration may rewrite every index row in one transaction
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
     return before, head() if revision == "head" else revision
@@ -59,5 +60,6 @@ def downgrade(db: Database, revision: str) -> None:
     """Take the schema back to ``revision`` (each migration's own downgrade, newest first)."""
     cfg = _config()
     with db.engine.begin() as conn:
+        plan_per_execution(conn)
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
