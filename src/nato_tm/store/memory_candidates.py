@@ -100,7 +100,7 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
         df, h = positions[seen]
         if df > FORCE_MAX:
             break
-        _add_key(session, total, h, lo, hi)
+        _add_key(session, total, h, df, lo, hi)
         forced += 1
         seen += 1
         slack = _slack(n - seen, reach, lo, hi)
@@ -268,13 +268,35 @@ def _packed(session: Session, sql: str, params: Sequence[Any]) -> Iterator[Itera
             yield map(_first, cursor)  # counted as they come: no list of rows
 
 
-def _add_key(session: Session, total: dict[int, int], h: int, lo: int, hi: int) -> None:
+def _add_key(session: Session, total: dict[int, int], h: int, df: int, lo: int, hi: int) -> None:
     """Count one more key for the candidates already found (its other postings cannot reach t)."""
+    if len(total) * PROBE_RATIO < df and session.connection().dialect.name == "sqlite":
+        hits: Iterable[int] = _probe(session, total, h)
+        for key in hits:
+            total[key] += 1
+        return
     where = "token_hash = ? AND ntok >= ? AND ntok <= ?"
     with _packed(session, f"SELECT {_PACKED} FROM tm_posting WHERE {where}", [h, lo, hi]) as found:
         # A key's postings are a set: one membership test each, no count of them (the view's & runs in C).
         for key in total.keys() & found:
             total[key] += 1
+
+
+# A key's posting list is worth probing for each candidate (one primary-key seek, ~0.7 us on SQLite)
+# instead of being read in the length range (~0.4 us a posting, a quarter or more of its df) when
+# the candidates are fewer than df / PROBE_RATIO: 2,008 candidates against a 46,634-posting range,
+# 1.6 ms instead of 17.7 ms.
+PROBE_RATIO = 8
+_PROBE = (
+    "SELECT j.value FROM json_each(?) AS j WHERE EXISTS (SELECT 1 FROM tm_posting WHERE token_hash = ?"
+    f" AND ntok = j.value & {NTOK_MASK} AND variant_id = j.value >> {NTOK_BITS})"
+)
+
+
+def _probe(session: Session, candidates: Iterable[int], h: int) -> list[int]:
+    """The packed candidates posted under ``h``, one seek each (SQLite: the list passed as one JSON array)."""
+    listed = "[" + ",".join(map(str, candidates)) + "]"
+    return [row[0] for row in _fetch(session, _PROBE, [listed, h])]
 
 
 class VariantRow(NamedTuple):
