@@ -9,7 +9,7 @@ process's CPU, and the CPU of the server backends serving the database (from /pr
 nanoseconds; the server runs on this machine), so client + server is what one lookup costs the
 machine. With --repeat R each query runs R times and its least CPU (client, server) is kept.
 --set applies a server setting to every connection (A/B of a planner setting). --trace K times every
-statement of the K costliest queries (the driver-level reads of nato_tm.store.memory_candidates and
+statement of the K costliest queries (the driver-level reads of nato_tm.store.memory_rows and
 SQLAlchemy's) and sums them by statement; --explain E runs EXPLAIN (ANALYZE, BUFFERS) of the E slowest
 statements seen, with their own parameters.
 """
@@ -22,7 +22,7 @@ import random
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from sqlalchemy import event, make_url, text
 from bench.lookup import load, pct, queries
 from bench.pgproc import server_processes, serves
 from nato_tm.services.tm_lookup import lookup
-from nato_tm.store import memory_candidates
+from nato_tm.store import memory_rows
 from nato_tm.store.db import Database
 
 
@@ -81,10 +81,10 @@ def form(sql: str) -> str:
     return f"{head[:90]} IN ({marks} marks)" if rest else sql[:110]
 
 
-def instrument(db: Database, trace: Trace, settings: list[str], *, prepare: bool = True, binary: bool = False) -> None:
+def instrument(db: Database, trace: Trace, settings: list[str], *, prepare: bool = True) -> None:
     """Apply --set on every new connection; time every statement while ``trace.on``.
 
-    ``prepare=False``: psycopg never prepares server-side; ``binary``: the driver-level reads get binary results.
+    ``prepare=False``: psycopg never prepares server-side.
     """
 
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -97,24 +97,17 @@ def instrument(db: Database, trace: Trace, settings: list[str], *, prepare: bool
         dbapi_conn.commit()
 
     event.listen(db.engine, "connect", on_connect)
-    fetch: Callable[..., list[tuple[Any, ...]]] = memory_candidates._fetch
+    plain_cursor = memory_rows.cursor
 
-    def binary_fetch(session: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        # The same read as memory_candidates._fetch, with psycopg's binary result format.
-        cursor = session.connection().connection.dbapi_connection.cursor(binary=True)
-        try:
-            cursor.execute(sql.replace("?", "%s"), list(params))
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
-
-    def timed_fetch(session: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    @contextlib.contextmanager
+    def timed_cursor(session: Any, sql: str, params: Sequence[Any], **kwargs: Any) -> Iterator[Any]:
+        # The statement's execution and the reading of its rows (the caller's block) together.
         t0 = time.perf_counter()
-        rows = (binary_fetch if binary else fetch)(session, sql, params)
+        with plain_cursor(session, sql, params, **kwargs) as cur:
+            yield cur
         trace.add((time.perf_counter() - t0) * 1000, sql.replace("?", "%s"), list(params))
-        return rows
 
-    memory_candidates._fetch = timed_fetch  # the module looks it up at each call
+    memory_rows.cursor = timed_cursor  # memory_rows.fetch and memory_candidates look it up at each call
 
     @event.listens_for(db.engine, "before_cursor_execute")
     def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
@@ -166,9 +159,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each query (least CPU kept)")
     parser.add_argument("--set", action="append", default=[], help="NAME=VALUE server setting (repeatable)")
     parser.add_argument("--no-prepare", action="store_true", help="psycopg prepare_threshold=None on every connection")
-    parser.add_argument(
-        "--binary", action="store_true", help="binary results for memory_candidates' driver-level reads"
-    )
     parser.add_argument("--trace", type=int, default=0, help="time the statements of the K costliest queries")
     parser.add_argument("--explain", type=int, default=0, help="EXPLAIN ANALYZE the E slowest traced statements")
     args = parser.parse_args(argv)
@@ -177,13 +167,13 @@ def main(argv: list[str] | None = None) -> None:
     db = Database(args.db)
     database = make_url(args.db).database or ""
     trace = Trace()
-    instrument(db, trace, args.set, prepare=not args.no_prepare, binary=args.binary)
+    instrument(db, trace, args.set, prepare=not args.no_prepare)
     with db.engine.connect() as conn:
         units = conn.execute(text("SELECT count(*) FROM unit")).scalar_one()
     for q in ("warm-up", "Bonjour", qs["held-out"][0]):
         lookup(db, q, "fr", "en")
     load_avg = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    mode = f"{'no server-side prepare; ' if args.no_prepare else ''}{'binary reads; ' if args.binary else ''}"
+    mode = "no server-side prepare; " if args.no_prepare else ""
     print(
         f"{database}: {units} units; settings {args.set or 'defaults'}; {mode}repeat {args.repeat}; load {load_avg}\n"
     )

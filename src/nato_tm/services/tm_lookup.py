@@ -33,12 +33,12 @@ from nato_tm.services.tm_score import (
     stored_bound,
     upper_bound,
 )
-from nato_tm.store import memory_candidates
+from nato_tm.store import memory_candidates, memory_rows
 from nato_tm.store.base import as_utc
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit
-from nato_tm.store.memory_candidates import StoredProfile, TargetRow, VariantRow
 from nato_tm.store.memory_repo import key_hash
+from nato_tm.store.memory_rows import StoredProfile, TargetRow, VariantRow
 from nato_tm.text.pipeline import LANGS, primary_lang
 from nato_tm.text.placeables import Analysis, Profile, analyse
 
@@ -141,7 +141,7 @@ def _rows(session: Session, name: str, **params: Any) -> list[Any]:
 
 def _order(session: Session, q: Analysis, text: str, src: str, min_score: int) -> list[tuple[int, int]]:
     """(score bound, variant id) of every candidate that may reach ``min_score``, best bound first."""
-    exact = memory_candidates.exact_ids(session, src, key_hash(text, src))  # also segments not indexed
+    exact = memory_rows.exact_ids(session, src, key_hash(text, src))  # also segments not indexed
     found = memory_candidates.candidates(session, src, q.keys, min_score)
     taken = set(exact)
     return [(101, vid) for vid in exact] + [(b, vid) for b, vid in found if b >= min_score and vid not in taken]
@@ -170,9 +170,9 @@ def _score_candidates(
         if not batch:
             break
         at, size = at + size, min(2 * size, MAX_BATCH)
-        profs = _worth_reading(q, qp, memory_candidates.profiles(session, batch), floor)
+        profs = _worth_reading(q, qp, memory_rows.profiles(session, batch), floor)
         batch = [vid for vid in batch if vid not in profs or profs[vid] is not None]
-        for v in memory_candidates.variant_rows(session, batch, tgt):
+        for v in memory_rows.variant_rows(session, batch, tgt):
             if not v.has_target:  # it can give no pair: it must not raise the floor either
                 continue
             s = _score_one(q, v, profs.get(v.id), text, src, prev_hash)
@@ -216,7 +216,7 @@ def _reviewed(unit: Any) -> bool:
 def _translations(session: Session, src: str, tgt: str, hashes: set[str]) -> dict[str, int]:
     """How many different target texts each source key has across the memory."""
     texts: dict[str, set[str]] = defaultdict(set)
-    for kh, target in memory_candidates.translations(session, src, tgt, sorted(hashes)):
+    for kh, target in memory_rows.translations(session, src, tgt, sorted(hashes)):
         texts[kh].add(" ".join(target.split()))
     return {kh: len(t) for kh, t in texts.items()}
 
@@ -230,7 +230,7 @@ def _pairs(session: Session, scored: list[_Scored], src: str, tgt: str) -> list[
         return []
     unit_ids = sorted({s.variant.unit_id for s in scored})
     targets: dict[int, list[TargetRow]] = defaultdict(list)
-    for t in memory_candidates.targets(session, unit_ids, tgt):
+    for t in memory_rows.targets(session, unit_ids, tgt):
         targets[t.unit_id].append(t)
     units = {u.id: u for u in _rows(session, "units", ids=unit_ids)}
     counts = _translations(session, src, tgt, {s.variant.key_hash for s in scored})

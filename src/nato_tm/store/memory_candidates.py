@@ -1,4 +1,4 @@
-"""Candidate generation over the memory index: prefix filtering, overlap counts, stored profiles.
+"""Candidate generation over the memory index: prefix filtering, overlap counts, bounds.
 
 Read-only: it answers "which variants may score at least t against these keys" from the
 postings and vocabulary that ``nato_tm.store.memory_index`` writes, all in the database.
@@ -11,14 +11,14 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nato_tm.store.memory_index import TmEntry, chunks, load_profile, occurrence_hashes, split_keys
+from nato_tm.store import memory_rows
+from nato_tm.store.memory_index import TmEntry, occurrence_hashes
 from nato_tm.text.pipeline import primary_lang
-from nato_tm.text.placeables import Profile
 
 # Postings a lookup may read beyond the guaranteed prefix, to sharpen the overlap counts.
 EXTEND_BUDGET = 3_000
@@ -38,8 +38,8 @@ EXTEND_ABOVE = 64
 
 def _dfs(session: Session, hashes: Iterable[int]) -> dict[int, int]:
     keys = sorted(set(hashes))
-    sql = f"SELECT token_hash, df FROM tm_vocab WHERE token_hash IN ({_marks(len(keys))})"
-    return {int(h): int(df) for h, df in _fetch(session, sql, keys)}
+    sql = f"SELECT token_hash, df FROM tm_vocab WHERE token_hash IN ({memory_rows.marks(len(keys))})"
+    return {int(h): int(df) for h, df in memory_rows.fetch(session, sql, keys)}
 
 
 def _prefix(n: int, t: float) -> int:
@@ -194,33 +194,6 @@ def _extension(positions: list[tuple[int, int]], k: int, budget: int) -> set[int
     return extra
 
 
-@contextmanager
-def _cursor(session: Session, sql: str, params: Sequence[Any], *, binary: bool = False) -> Iterator[Any]:
-    """The driver's cursor after running one statement (``?`` marks any backend's; psycopg's binary results)."""
-    # The hot path of every lookup: SQLAlchemy's per-row processing cost more than the query.
-    conn = session.connection()
-    if conn.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
-    dbapi: Any = conn.connection.dbapi_connection
-    cursor = dbapi.cursor(binary=True) if binary else dbapi.cursor()
-    try:
-        cursor.execute(sql, list(params))
-        yield cursor
-    finally:
-        cursor.close()
-
-
-def _fetch(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Rows of one statement read straight through the driver's cursor (``?`` marks any backend's)."""
-    with _cursor(session, sql, params) as cursor:
-        rows: list[tuple[Any, ...]] = cursor.fetchall()
-        return rows
-
-
-def _marks(count: int) -> str:
-    return ", ".join(["?"] * count)
-
-
 def _prefix_overlaps(session: Session, prefix: list[int], reach: list[int], lo: int) -> Counter[int]:
     """How many prefix keys each packed (variant_id, ntok) is posted under, each read for ntok in [lo, its reach]."""
     groups: dict[int, list[int]] = {}
@@ -248,7 +221,7 @@ def _count_postings(session: Session, groups: dict[int, list[int]], lo: int) -> 
     # a third slower on these reads than a Counter (PostgreSQL: about the same).
     parts, params = [], []
     for hi, hashes in groups.items():
-        where = f"token_hash IN ({_marks(len(hashes))}) AND ntok >= ? AND ntok <= ?"
+        where = f"token_hash IN ({memory_rows.marks(len(hashes))}) AND ntok >= ? AND ntok <= ?"
         parts.append(f"SELECT {_PACKED} FROM tm_posting WHERE {where}")
         params += [*sorted(hashes), lo, hi]
     with _packed(session, " UNION ALL ".join(parts), params) as found:
@@ -261,11 +234,11 @@ def _packed(session: Session, sql: str, params: Sequence[Any]) -> Iterator[Itera
     if session.connection().dialect.name == "postgresql":
         # psycopg builds a Python row per posting (15 ms of client CPU for 30k postings); as one
         # binary int8 array they cost 3 ms, and the server's array_agg less than that.
-        with _cursor(session, f"SELECT array_agg(p) FROM ({sql}) AS s(p)", params, binary=True) as cursor:
-            yield cursor.fetchone()[0] or ()
+        with memory_rows.cursor(session, f"SELECT array_agg(p) FROM ({sql}) AS s(p)", params, binary=True) as cur:
+            yield cur.fetchone()[0] or ()
     else:
-        with _cursor(session, sql, params) as cursor:
-            yield map(_first, cursor)  # counted as they come: no list of rows
+        with memory_rows.cursor(session, sql, params) as cur:
+            yield map(_first, cur)  # counted as they come: no list of rows
 
 
 def _add_key(session: Session, total: dict[int, int], h: int, df: int, lo: int, hi: int) -> None:
@@ -296,90 +269,4 @@ _PROBE = (
 def _probe(session: Session, candidates: Iterable[int], h: int) -> list[int]:
     """The packed candidates posted under ``h``, one seek each (SQLite: the list passed as one JSON array)."""
     listed = "[" + ",".join(map(str, candidates)) + "]"
-    return [row[0] for row in _fetch(session, _PROBE, [listed, h])]
-
-
-class VariantRow(NamedTuple):
-    """What scoring and ranking read of a candidate source variant."""
-
-    id: int
-    unit_id: int
-    text: str
-    markup: str | None
-    prev_hash: str | None
-    key_hash: str
-    lang_tag: str
-    has_target: bool  # its unit has a variant in the target language
-
-
-_PROFILES_SQL = "SELECT variant_id, keys, bases, minor, nums FROM tm_entry WHERE variant_id IN ({ids})"
-_ROWS_SQL = (
-    "SELECT v.id, v.unit_id, v.text, v.markup, v.prev_hash, v.key_hash, v.lang_tag,"
-    " EXISTS (SELECT 1 FROM variant t WHERE t.unit_id = v.unit_id AND t.lang = ?)"
-    " FROM variant v WHERE v.id IN ({ids})"
-)
-
-
-class StoredProfile(NamedTuple):
-    """A stored profile whose keys are split and the rest only on demand (most candidates need keys only)."""
-
-    keys: tuple[str, ...]
-    row: tuple[str, str, str, str]  # keys, bases, minor, nums as stored
-
-    def full(self) -> Profile:
-        """The whole scoring profile."""
-        return load_profile(*self.row)
-
-
-def profiles(session: Session, ids: Sequence[int]) -> dict[int, StoredProfile]:
-    """The stored scoring profiles of these variants (those not indexed are missing)."""
-    out: dict[int, StoredProfile] = {}
-    for chunk in chunks(list(ids)):
-        for vid, keys, bases, minor, nums in _fetch(session, _PROFILES_SQL.format(ids=_marks(len(chunk))), chunk):
-            out[int(vid)] = StoredProfile(split_keys(keys), (keys, bases, minor, nums))
-    return out
-
-
-def variant_rows(session: Session, ids: Sequence[int], target_lang: str) -> list[VariantRow]:
-    """These variants' rows, in the order of ``ids``."""
-    found: dict[int, VariantRow] = {}
-    for chunk in chunks(list(ids)):
-        for r in _fetch(session, _ROWS_SQL.format(ids=_marks(len(chunk))), [target_lang, *chunk]):
-            found[r[0]] = VariantRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]))
-    return [found[i] for i in ids if i in found]
-
-
-def exact_ids(session: Session, lang: str, kh: str) -> list[int]:
-    """Variants whose whole match key is ``kh`` (indexed or not), oldest first, at most 200."""
-    sql = "SELECT id FROM variant WHERE lang = ? AND key_hash = ? ORDER BY id LIMIT 200"
-    return [int(r[0]) for r in _fetch(session, sql, [lang, kh])]
-
-
-class TargetRow(NamedTuple):
-    """A target-language variant of a matched unit."""
-
-    id: int
-    unit_id: int
-    text: str
-    lang_tag: str
-
-
-def targets(session: Session, unit_ids: Sequence[int], lang: str) -> list[TargetRow]:
-    """The ``lang`` variants of these units, by id."""
-    # No language condition in SQL: without planner statistics (a fresh SQLite store is never
-    # ANALYZEd) SQLite read it through the (lang, key_hash) index, a scan of every target-language
-    # variant (377 ms at 100k units, see BENCHMARKS.md); by unit_id it reads two rows a unit.
-    out: list[TargetRow] = []
-    for chunk in chunks(list(unit_ids)):
-        sql = f"SELECT id, unit_id, text, lang_tag, lang FROM variant WHERE unit_id IN ({_marks(len(chunk))})"
-        out.extend(TargetRow(*r[:4]) for r in _fetch(session, sql, chunk) if r[4] == lang)
-    return sorted(out)
-
-
-def translations(session: Session, src: str, tgt: str, hashes: Sequence[str]) -> list[tuple[str, str]]:
-    """(source key hash, target text) of every unit holding a ``src`` variant with one of these keys."""
-    sql = (
-        "SELECT s.key_hash, t.text FROM variant s JOIN variant t ON t.unit_id = s.unit_id"
-        f" WHERE s.lang = ? AND s.key_hash IN ({_marks(len(hashes))}) AND t.lang = ?"
-    )
-    return [(r[0], r[1]) for r in _fetch(session, sql, [src, *hashes, tgt])] if hashes else []
+    return [row[0] for row in memory_rows.fetch(session, _PROBE, [listed, h])]
