@@ -7,6 +7,7 @@ posting runs (POSTING_RUN patched), so that postings are staged and moved as in 
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -209,3 +210,18 @@ def test_an_import_leaves_the_write_ahead_log_empty(tmp_path: Path) -> None:
     assert not wal.exists() or wal.stat().st_size == 0
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Unit)) == 300
+
+
+def test_an_import_keeps_what_the_process_froze_frozen(empty_db: Database, tmp_path: Path) -> None:
+    # A web worker freezes its recognition cache out of the collector's way (services.recognize);
+    # an import in that process must not thaw it (gc.unfreeze is not nested).
+    gc.freeze()
+    try:
+        assert gc.get_freeze_count() > 0
+        import_path(empty_db, str(write(tmp_path / "mem.tmx", [unit(i) for i in range(5)])), workers=0)
+        assert gc.get_freeze_count() > 0  # thawed, it would be 0 (frozen objects freed meanwhile leave it)
+    finally:
+        gc.unfreeze()
+    with importer.fewer_collections():  # a process that froze nothing gets everything back
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0

@@ -96,13 +96,18 @@ def fewer_collections(young: int = GC_YOUNG) -> Iterator[None]:
     (never walked: also no copy-on-write of them in forked workers); the workers inherit both.
     """
     before = gc.get_threshold()
-    gc.freeze()
+    # A process that froze objects itself (a web worker's recognition cache) keeps them frozen:
+    # unfreezing is not nested, it would thaw theirs too.
+    mine = gc.get_freeze_count() == 0
+    if mine:
+        gc.freeze()
     gc.set_threshold(young, *before[1:])
     try:
         yield
     finally:
         gc.set_threshold(*before)
-        gc.unfreeze()
+        if mine:
+            gc.unfreeze()
 
 
 def _save_memory(session: Session, batches: Iterator[list[Any]], report: ImportReport, workers: int) -> None:
