@@ -243,6 +243,8 @@ def _packed(session: Session, sql: str, params: Sequence[Any]) -> Iterator[Itera
 
 def _add_key(session: Session, total: dict[int, int], h: int, df: int, lo: int, hi: int) -> None:
     """Count one more key for the candidates already found (its other postings cannot reach t)."""
+    # Not on PostgreSQL: its per-candidate seeks cost more than one binary array of the postings
+    # (12,417 candidates: 32 ms against 6.5 ms).
     if len(total) * PROBE_RATIO < df and session.connection().dialect.name == "sqlite":
         hits: Iterable[int] = _probe(session, total, h)
         for key in hits:
