@@ -212,5 +212,6 @@ def restore(db: Database, directory: str) -> BackupReport:
         return report
 
     db.write(work, attempts=1, bulk=True)
+    db.settle()
     report.schema = migrate.upgrade(db)[1]
     return report

@@ -226,9 +226,10 @@ def import_stream(
 
 
 def _settled(db: Database, report: ImportReport) -> ImportReport:
-    """The report, once a load that changed the store has had its write-ahead log emptied (SQLite)."""
-    # Readers would otherwise look every page up in a log of the load's size (see Database.checkpoint).
-    if report.changed and not report.dry_run and not db.checkpoint():
+    """The report, once a load that changed the store has been settled (``Database.settle``)."""
+    # Readers would otherwise look every page up in a log of the load's size (SQLite), or be
+    # planned without statistics (PostgreSQL).
+    if report.changed and not report.dry_run and not db.settle():
         log.info("%s: readers kept the write-ahead log busy; SQLite will empty it later", report.file)
     return report
 

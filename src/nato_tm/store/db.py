@@ -205,6 +205,21 @@ class Database:
                 conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return not busy
 
+    def settle(self) -> bool:
+        """After a bulk write: SQLite's log emptied (``checkpoint``), PostgreSQL's planner statistics refreshed.
+
+        On PostgreSQL a large load leaves the planner without statistics until autovacuum's ANALYZE
+        comes round (never, where autovacuum is off): lookups on a freshly imported 1M-unit store
+        took 0.7-1.8 s of server CPU each instead of 2-3 ms. ANALYZE reads a sample of each table
+        (a few seconds at 1M units). Returns whether everything was done.
+        """
+        if self.dialect != "postgresql":
+            return self.checkpoint()
+        with self.engine.connect() as conn:  # its own transaction, after the load's commit
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+        return True
+
     def check(self) -> None:
         """Connect once, so that an unreachable database is reported clearly."""
         try:
