@@ -17,7 +17,8 @@ from nato_tm.errors import InvalidInput
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit, Variant
 from nato_tm.store.memory_index import TmPosting, TmVocab, token_hash
-from nato_tm.text.pipeline import LANGS, Token, primary_lang, tokenize
+from nato_tm.text.pipeline import LANGS, primary_lang, tokenize
+from nato_tm.text.placeables import SEARCHED, search_key
 
 MAX_PHRASE = 500
 MAX_LIMIT = 500
@@ -49,13 +50,9 @@ class ConcordanceResult:
     truncated: bool = False
 
 
-def _key(tok: Token) -> str:
-    return tok.stem if tok.kind == "word" else "=" + tok.base
-
-
 def phrase_keys(phrase: str, lang: str) -> list[str]:
     """The keys a phrase is searched by: stems of its words and values of its numbers, in order."""
-    return [_key(t) for t in tokenize(phrase, lang) if t.kind in ("word", "number")]
+    return [search_key(t) for t in tokenize(phrase, lang) if t.kind in SEARCHED]
 
 
 def find_phrase(text: str, lang: str, keys: list[str], *, elided: bool = False) -> list[tuple[int, int]]:
@@ -64,8 +61,8 @@ def find_phrase(text: str, lang: str, keys: list[str], *, elided: bool = False) 
     With ``elided`` (the phrase began with l', d', ...), an elided clitic just before is highlighted too.
     """
     tokens = tokenize(text, lang)
-    where = [i for i, t in enumerate(tokens) if t.kind in ("word", "number")]
-    seq = [_key(tokens[i]) for i in where]
+    where = [i for i, t in enumerate(tokens) if t.kind in SEARCHED]
+    seq = [search_key(tokens[i]) for i in where]
     n = len(keys)
     spans: list[tuple[int, int]] = []
     for k in range(len(seq) - n + 1):

@@ -29,7 +29,7 @@ from nato_tm.store.base import Base
 from nato_tm.store.memory import Unit, Variant
 from nato_tm.store.memory_bulk import Loader, bump_vocab, insert_rows
 from nato_tm.text.pipeline import primary_lang
-from nato_tm.text.placeables import Profile, analyse, search_keys, value_key
+from nato_tm.text.placeables import SEARCHED, Analysis, Profile, analyse, search_key, value_key
 
 SEP = "\x1f"  # joins stored key lists: no pipeline token contains it
 OCCURRENCE = "\x1e"  # key + OCCURRENCE + k names the k-th occurrence (k >= 2): no token contains it
@@ -102,8 +102,14 @@ def variant_keys(text: str, lang: str) -> tuple[Profile, set[int]]:
     """The scoring profile of a segment and the set of hashes it is posted under."""
     lang = primary_lang(lang)
     seg = analyse(text, lang)
-    hashes = set(occurrence_hashes(lang, seg.keys)) | {token_hash(lang, k) for k in search_keys(seg.tokens)}
-    return seg.profile(), hashes
+    return seg.profile(), _posted(lang, seg)
+
+
+def _posted(lang: str, seg: Analysis) -> set[int]:
+    """The hashes a segment is posted under: its match keys by occurrence, and its concordance keys."""
+    posted = {token_hash(lang, search_key(tok)) for tok in seg.tokens if tok.kind in SEARCHED}  # search_keys, hashed
+    posted.update(occurrence_hashes(lang, seg.keys))
+    return posted
 
 
 # What a segment is indexed as: (lang, ntok, keys, bases, minor, nums, posting hashes sorted), a tm_entry
@@ -114,18 +120,12 @@ IndexRow = tuple[str, int, str, str, str, str, tuple[int, ...]]
 
 def index_row(text: str, lang: str) -> IndexRow:
     """The index row of a segment (pure: import workers compute it in other processes)."""
-    # variant_keys and Analysis.profile in one pass, without their objects (tests/test_import_chunks.py checks).
     lang = primary_lang(lang)
     seg = analyse(text, lang)
-    hashes = set(occurrence_hashes(lang, seg.keys))
-    for tok in seg.tokens:  # search_keys: word stems and number values
-        if tok.kind == "word":
-            hashes.add(token_hash(lang, tok.stem))
-        elif tok.kind == "number":
-            hashes.add(token_hash(lang, "=" + tok.base))
-    values = SEP.join([value_key(p.value) for p in seg.placeables]) if seg.placeables else ""
-    return (lang, len(seg.keys), SEP.join(seg.keys), SEP.join(seg.bases), SEP.join(seg.minor), values,
-            tuple(sorted(hashes)))  # fmt: skip
+    # Analysis.profile's fields joined straight from the analysis: no Profile object per segment.
+    values = _join([value_key(p.value) for p in seg.placeables])
+    return (lang, len(seg.keys), _join(seg.keys), _join(seg.bases), _join(seg.minor), values,
+            tuple(sorted(_posted(lang, seg))))  # fmt: skip
 
 
 def entry_tuple(variant_id: int, unit_id: int, row: IndexRow) -> tuple[Any, ...]:

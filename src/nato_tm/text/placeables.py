@@ -247,6 +247,14 @@ def match_keys(text: str, lang: str) -> tuple[str, ...]:
     return analyse(text, lang).keys
 
 
+SEARCHED = ("word", "number")  # the kinds of token a concordance search asks for
+
+
+def search_key(tok: Token) -> str:
+    """The key a concordance search asks for a word or number token: the word's stem, or "=" and the number."""
+    return tok.stem if tok.kind == "word" else "=" + tok.base
+
+
 def search_keys(tokens: tuple[Token, ...]) -> set[str]:
     """Keys a concordance search may ask for: every word stem and number value (dates included)."""
-    return {tok.stem if tok.kind == "word" else "=" + tok.base for tok in tokens if tok.kind in ("word", "number")}
+    return {search_key(tok) for tok in tokens if tok.kind in SEARCHED}
