@@ -242,8 +242,8 @@ def _columns_after(model: type[Unit] | type[Variant], ids: tuple[str, ...]) -> t
 UNIT_COLS = _columns_after(Unit, ("id",))
 VARIANT_COLS = _columns_after(Variant, ("id", "unit_id"))
 # One C call per row for all its columns, instead of a getattr each.
-unit_values = attrgetter(*UNIT_COLS)
-variant_values = attrgetter(*VARIANT_COLS)
+_unit_values = attrgetter(*UNIT_COLS)
+_variant_values = attrgetter(*VARIANT_COLS)
 
 
 def _insert(session: Session, units: list[NewUnit], loader: Loader) -> None:
@@ -252,13 +252,13 @@ def _insert(session: Session, units: list[NewUnit], loader: Loader) -> None:
         return
     unit_ids = reserve_ids(session, "unit", len(units))
     variant_ids = iter(reserve_ids(session, "variant", sum(len(u.variants) for u in units)))
-    unit_rows = [(uid, *unit_values(u)) for u, uid in zip(units, unit_ids, strict=True)]
+    unit_rows = [(uid, *_unit_values(u)) for u, uid in zip(units, unit_ids, strict=True)]
     variant_rows: list[tuple[Any, ...]] = []
     entries: list[tuple[int, int, memory_index.IndexRow]] = []
     for u, uid in zip(units, unit_ids, strict=True):
         for v in u.variants:
             vid = next(variant_ids)
-            variant_rows.append((vid, uid, *variant_values(v)))
+            variant_rows.append((vid, uid, *_variant_values(v)))
             entries.append((vid, uid, v.index))
     insert_rows(session, "unit", unit_rows)
     insert_rows(session, "variant", variant_rows)
