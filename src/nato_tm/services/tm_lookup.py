@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -230,9 +231,13 @@ def _pairs(session: Session, scored: list[_Scored], src: str, tgt: str) -> list[
         return []
     unit_ids = sorted({s.variant.unit_id for s in scored})
     targets: dict[int, list[TargetRow]] = defaultdict(list)
-    for t in memory_rows.targets(session, unit_ids, tgt):
+    if memory_rows.on_postgres(session):  # one round trip instead of two
+        found, units = memory_rows.targets_and_units(session, unit_ids, tgt)
+    else:
+        found = memory_rows.targets(session, unit_ids, tgt)
+        units = {u.id: u for u in _rows(session, "units", ids=unit_ids)}
+    for t in found:
         targets[t.unit_id].append(t)
-    units = {u.id: u for u in _rows(session, "units", ids=unit_ids)}
     counts = _translations(session, src, tgt, {s.variant.key_hash for s in scored})
     return [
         (s, t, units[s.variant.unit_id], counts.get(s.variant.key_hash, 1))
@@ -293,6 +298,17 @@ def _lookup(
     return [_build(text, src, tgt, pair, value) for _, value, pair in ranked[:limit]]
 
 
+@contextmanager
+def _reading(db: Database) -> Iterator[Session]:
+    """A session for a lookup's reads: on PostgreSQL, outside any transaction."""
+    with db.session() as session:
+        if db.dialect == "postgresql":
+            # Under READ COMMITTED each statement reads its own snapshot, in a transaction or not:
+            # the transaction added only its BEGIN and COMMIT, two of a lookup's dozen round trips.
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+
+
 def _add_terms(db: Database, matches: list[Match], src: str) -> None:
     if matches:
         for match, doc in zip(matches, recognize_many(db, [m.source for m in matches], src), strict=True):
@@ -311,7 +327,7 @@ def lookup(
 ) -> LookupResult:
     """The best ``limit`` matches scoring at least ``min_score`` for a segment, best first."""
     s, t = check_args(text, src, tgt, min_score, limit)
-    with db.session() as session:
+    with _reading(db) as session:
         matches = _lookup(session, text, s, t, min_score, limit, prev)
     _add_terms(db, matches, s)
     return LookupResult(query=text, src=s, tgt=t, prev=prev, min_score=min_score, matches=matches)
@@ -335,7 +351,7 @@ def bulk_lookup(
     context = list(prevs) if prevs is not None else [None] * len(texts)
     checked = [check_args(text, src, tgt, min_score, limit) for text in texts]
     results: list[LookupResult] = []
-    with db.session() as session:
+    with _reading(db) as session:
         for text, (s, t), prev in zip(texts, checked, context, strict=True):
             matches = _lookup(session, text, s, t, min_score, limit, prev)
             results.append(LookupResult(query=text, src=s, tgt=t, prev=prev, min_score=min_score, matches=matches))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
@@ -44,6 +45,23 @@ def marks(count: int) -> str:
     return ", ".join(["?"] * count)
 
 
+def on_postgres(session: Session) -> bool:
+    """Whether the session's store is PostgreSQL (where each statement is a round trip to a server)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def among(session: Session, column: str, values: Sequence[Any], pg_type: str = "int") -> tuple[str, list[Any]]:
+    """The condition "``column`` is one of ``values``" and its parameters: an IN list, one array on PostgreSQL.
+
+    On PostgreSQL the array keeps a statement's text the same whatever the count: psycopg parses
+    a text once (it caches none of over 50 parameters: a fifth of a lookup's client CPU went to
+    parsing them again) and prepares it after five runs, so the server plans it once.
+    """
+    if on_postgres(session):
+        return f"{column} = ANY(?::{pg_type}[])", [list(values)]
+    return f"{column} IN ({marks(len(values))})", list(values)
+
+
 class VariantRow(NamedTuple):
     """What scoring and ranking read of a candidate source variant."""
 
@@ -57,11 +75,11 @@ class VariantRow(NamedTuple):
     has_target: bool  # its unit has a variant in the target language
 
 
-_PROFILES_SQL = "SELECT variant_id, keys, bases, minor, nums FROM tm_entry WHERE variant_id IN ({ids})"
+_PROFILES_SQL = "SELECT variant_id, keys, bases, minor, nums FROM tm_entry WHERE {ids}"
 _ROWS_SQL = (
     "SELECT v.id, v.unit_id, v.text, v.markup, v.prev_hash, v.key_hash, v.lang_tag,"
     " EXISTS (SELECT 1 FROM variant t WHERE t.unit_id = v.unit_id AND t.lang = ?)"
-    " FROM variant v WHERE v.id IN ({ids})"
+    " FROM variant v WHERE {ids}"
 )
 
 
@@ -80,7 +98,8 @@ def profiles(session: Session, ids: Sequence[int]) -> dict[int, StoredProfile]:
     """The stored scoring profiles of these variants (those not indexed are missing)."""
     out: dict[int, StoredProfile] = {}
     for chunk in chunks(list(ids)):
-        for vid, keys, bases, minor, nums in fetch(session, _PROFILES_SQL.format(ids=marks(len(chunk))), chunk):
+        cond, params = among(session, "variant_id", chunk)
+        for vid, keys, bases, minor, nums in fetch(session, _PROFILES_SQL.format(ids=cond), params):
             out[int(vid)] = StoredProfile(split_keys(keys), (keys, bases, minor, nums))
     return out
 
@@ -89,7 +108,8 @@ def variant_rows(session: Session, ids: Sequence[int], target_lang: str) -> list
     """These variants' rows, in the order of ``ids``."""
     found: dict[int, VariantRow] = {}
     for chunk in chunks(list(ids)):
-        for r in fetch(session, _ROWS_SQL.format(ids=marks(len(chunk))), [target_lang, *chunk]):
+        cond, params = among(session, "v.id", chunk)
+        for r in fetch(session, _ROWS_SQL.format(ids=cond), [target_lang, *params]):
             found[r[0]] = VariantRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]))
     return [found[i] for i in ids if i in found]
 
@@ -116,15 +136,55 @@ def targets(session: Session, unit_ids: Sequence[int], lang: str) -> list[Target
     # variant (377 ms at 100k units, see BENCHMARKS.md); by unit_id it reads two rows a unit.
     out: list[TargetRow] = []
     for chunk in chunks(list(unit_ids)):
-        sql = f"SELECT id, unit_id, text, lang_tag, lang FROM variant WHERE unit_id IN ({marks(len(chunk))})"
-        out.extend(TargetRow(*r[:4]) for r in fetch(session, sql, chunk) if r[4] == lang)
+        cond, params = among(session, "unit_id", chunk)
+        sql = f"SELECT id, unit_id, text, lang_tag, lang FROM variant WHERE {cond}"
+        out.extend(TargetRow(*r[:4]) for r in fetch(session, sql, params) if r[4] == lang)
     return sorted(out)
+
+
+class UnitRow(NamedTuple):
+    """What a match shows of its unit."""
+
+    id: int
+    origin: str
+    props: list[dict[str, str]] | None
+    created_at: datetime | None
+    created_by: str | None
+    changed_at: datetime | None
+    changed_by: str | None
+    usage_count: int | None
+    last_used_at: datetime | None
+
+
+_TARGETS_UNITS_SQL = (
+    "SELECT t.id, t.unit_id, t.text, t.lang_tag, t.lang, u.id, u.origin, u.props, u.created_at, u.created_by,"
+    " u.changed_at, u.changed_by, u.usage_count, u.last_used_at FROM variant t JOIN unit u ON u.id = t.unit_id"
+    " WHERE {ids}"
+)
+
+
+def targets_and_units(
+    session: Session, unit_ids: Sequence[int], lang: str
+) -> tuple[list[TargetRow], dict[int, UnitRow]]:
+    """PostgreSQL: ``targets`` and the units that have one, in one statement (SQLite hands JSON and times unparsed)."""
+    out: list[TargetRow] = []
+    units: dict[int, UnitRow] = {}
+    for chunk in chunks(list(unit_ids)):
+        cond, params = among(session, "t.unit_id", chunk)
+        for r in fetch(session, _TARGETS_UNITS_SQL.format(ids=cond), params):
+            if r[4] == lang:
+                out.append(TargetRow(*r[:4]))
+                units[r[5]] = UnitRow(*r[5:])
+    return sorted(out), units
 
 
 def translations(session: Session, src: str, tgt: str, hashes: Sequence[str]) -> list[tuple[str, str]]:
     """(source key hash, target text) of every unit holding a ``src`` variant with one of these keys."""
+    if not hashes:
+        return []
+    cond, params = among(session, "s.key_hash", hashes, "text")
     sql = (
         "SELECT s.key_hash, t.text FROM variant s JOIN variant t ON t.unit_id = s.unit_id"
-        f" WHERE s.lang = ? AND s.key_hash IN ({marks(len(hashes))}) AND t.lang = ?"
+        f" WHERE s.lang = ? AND {cond} AND t.lang = ?"
     )
-    return [(r[0], r[1]) for r in fetch(session, sql, [src, *hashes, tgt])] if hashes else []
+    return [(r[0], r[1]) for r in fetch(session, sql, [src, *params, tgt])]
