@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from nato_tm.errors import FormatError
 from nato_tm.formats import tmx_chunks, tmx_write
@@ -236,3 +238,36 @@ def test_an_import_leaves_the_planner_statistics_of_what_it_loaded(empty_db: Dat
     with empty_db.session() as s:
         tuples = s.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'tm_posting'")).scalar()
     assert tuples is not None and tuples > 0  # -1 until the table is analysed
+
+
+def test_a_memory_import_leaves_foreign_keys_whole_and_enforced_again(empty_db: Database, tmp_path: Path) -> None:
+    # SQLite: the load runs with enforcement off (it would keep a statement journal per INSERT);
+    # every row must still point at its parent, and the pooled connection enforce keys afterwards.
+    records = [unit(i) for i in range(25)] + [unit(3, note="again")]
+    report = import_path(empty_db, str(write(tmp_path / "mem.tmx", records)), workers=2)
+    assert (report.added, report.updated) == (25, 1)
+    with empty_db.engine.connect() as conn:
+        if empty_db.dialect == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        orphans = conn.execute(
+            select(func.count()).select_from(Variant).where(~select(Unit.id).where(Unit.id == Variant.unit_id).exists())
+        ).scalar()
+        assert orphans == 0
+
+
+def test_keys_are_enforced_again_after_an_unchecked_write_fails(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    migrate.upgrade(db)
+
+    def orphan(session: Session) -> None:
+        session.execute(text("INSERT INTO tm_entry VALUES (42, 7, 'fr', 0, '', '', '', '', '')"))
+        raise RuntimeError("the load failed")
+
+    with pytest.raises(RuntimeError):
+        db.write(orphan, foreign_keys=False)
+    with db.engine.connect() as conn:  # the pool's only idle connection: the one that wrote
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("SELECT count(*) FROM tm_entry").scalar() == 0
+    with pytest.raises(IntegrityError):  # enforced again: the same orphan is refused
+        db.write(lambda s: s.execute(text("INSERT INTO tm_entry VALUES (42, 7, 'fr', 0, '', '', '', '', '')")))

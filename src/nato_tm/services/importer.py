@@ -213,8 +213,11 @@ def import_stream(
                 report.count(outcome)
         return report
 
-    # One transaction; a rewindable stream is read again when a concurrent writer forces a retry.
-    write = partial(db.write, attempts=ATTEMPTS if start is not None else 1, commit=not dry_run, bulk=True)
+    # One transaction; a rewindable stream is read again when a concurrent writer forces a retry. A
+    # memory load only inserts units, variants and index rows under ids it takes itself, and merges
+    # metadata: SQLite need not check their foreign keys (Database.write).
+    attempts = ATTEMPTS if start is not None else 1
+    write = partial(db.write, attempts=attempts, commit=not dry_run, bulk=True, foreign_keys=found.kind != "memory")
     head = _chunk_head(found, stream, name, options, workers)
     if head is not None:
         try:

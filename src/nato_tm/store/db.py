@@ -91,6 +91,7 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "checkin", _keys_checked_again)
         return engine
     try:
         engine = create_engine(parsed, pool_pre_ping=True)
@@ -112,6 +113,29 @@ def plan_per_execution(conn: Connection | Session) -> None:
     dialect = conn.get_bind().dialect if isinstance(conn, Session) else conn.dialect
     if dialect.name == "postgresql":
         conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+_UNCHECKED = "nato_tm_foreign_keys_off"
+
+
+def unchecked_keys(conn: Connection) -> None:
+    """Turn SQLite's foreign-key enforcement off on this connection until it returns to the pool.
+
+    Call before the transaction begins (the pragma does nothing inside one). With enforcement on,
+    every multi-row INSERT into a child table keeps a statement journal (the prior content of each
+    page it touches, spilled to a temporary file), whatever its conflict clause: most of a bulk
+    load's writes. The pool's checkin turns enforcement back on (``_keys_checked_again``).
+    """
+    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    conn.connection.info[_UNCHECKED] = True
+
+
+def _keys_checked_again(dbapi_conn: Any, record: Any) -> None:
+    # Checked in after the rollback or commit that ends its transaction: the pragma applies again.
+    if record is not None and record.info.pop(_UNCHECKED, False):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
 
 
 class Database:
@@ -146,28 +170,37 @@ class Database:
                 session.rollback()
                 raise
 
-    def _begin_write(self, session: Session, bulk: bool = False) -> None:
+    def _begin_write(self, session: Session, bulk: bool = False, foreign_keys: bool = True) -> None:
         # A deferred SQLite transaction that reads, then writes after another writer committed, fails
         # at once (SQLITE_BUSY_SNAPSHOT); BEGIN IMMEDIATE waits for the lock (busy_timeout) instead.
         if self.dialect == "sqlite":
+            if not foreign_keys:
+                unchecked_keys(session.connection())
             session.execute(text("BEGIN IMMEDIATE"))
         elif bulk:
             plan_per_execution(session)
 
     def write(
-        self, work: Callable[[Session], T], *, attempts: int = ATTEMPTS, commit: bool = True, bulk: bool = False
+        self,
+        work: Callable[[Session], T],
+        *,
+        attempts: int = ATTEMPTS,
+        commit: bool = True,
+        bulk: bool = False,
+        foreign_keys: bool = True,
     ) -> T:
         """Run ``work(session)`` in one write transaction, again (with backoff) while a concurrent writer is in the way.
 
         ``work`` must be safe to run again: everything it did is rolled back before a new attempt.
         ``commit=False`` rolls back at the end (a dry run). ``bulk``: a load that grows tables a lot
-        (see ``plan_per_execution``).
+        (see ``plan_per_execution``). ``foreign_keys=False``: SQLite does not enforce foreign keys in
+        this transaction (see ``unchecked_keys``), for a load that only inserts rows whose keys it took.
         """
         for attempt in range(1, attempts + 1):
             try:
                 with self.sessions() as session:
                     try:
-                        self._begin_write(session, bulk)
+                        self._begin_write(session, bulk, foreign_keys)
                         result = work(session)
                         session.commit() if commit else session.rollback()
                         return result
