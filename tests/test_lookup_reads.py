@@ -1,8 +1,9 @@
 """The lookup's reads answer the same whichever way a backend runs them.
 
-On PostgreSQL an id list is one array parameter (``= ANY``) instead of an IN list, a match's
-target variants and units come in one statement, and a lookup's reads run outside a transaction
-(no BEGIN and COMMIT round trips). These tests pin that each gives what the plain reads give.
+On PostgreSQL an id list is one array literal (``= ANY``) instead of an IN list, the exact
+matches come with the keys' document frequencies and a match's targets, units and translations
+come in one statement each, and a lookup's reads run outside a transaction (no BEGIN and COMMIT
+round trips). These tests pin that each gives what the plain reads give.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import select, text
 
 from nato_tm.services import tm_lookup
+from nato_tm.store import memory_candidates as mc
 from nato_tm.store import memory_rows
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit
@@ -37,18 +39,36 @@ def test_among_selects_the_rows_an_in_list_selects(db: Database) -> None:
         assert memory_rows.fetch(s, f"SELECT id FROM variant WHERE {cond}", params) == []
 
 
-def test_targets_and_units_in_one_statement_equal_the_two_reads(db: Database) -> None:
+def _postgres_only(s: Any) -> None:
+    if not memory_rows.on_postgres(s):
+        pytest.skip("one statement on PostgreSQL only: SQLite, in process, reads them apart")
+
+
+def test_matched_rows_in_one_statement_equal_the_three_reads(db: Database) -> None:
     with db.session() as s:
-        if not memory_rows.on_postgres(s):
-            pytest.skip("one statement on PostgreSQL only: SQLite hands JSON and times back unparsed")
+        _postgres_only(s)
         unit_ids = _ids(db, "SELECT id FROM unit ORDER BY id")[::3]
-        for lang in ("en", "fr"):
-            targets, units = memory_rows.targets_and_units(s, unit_ids, lang)
-            assert targets == memory_rows.targets(s, unit_ids, lang)
-            cols = [getattr(Unit, name) for name in memory_rows.UnitRow._fields]
-            plain = {r.id: tuple(r) for r in s.execute(select(*cols).where(Unit.id.in_(unit_ids)))}
-            assert {t.unit_id for t in targets} == set(units)
-            assert {uid: tuple(u) for uid, u in units.items()} == {uid: plain[uid] for uid in units}
+        hashes = sorted({str(r[0]) for r in s.execute(text("SELECT key_hash FROM variant WHERE id % 3 > 0"))})
+        cols = [getattr(Unit, name) for name in memory_rows.UnitRow._fields]
+        plain = {r.id: tuple(r) for r in s.execute(select(*cols).where(Unit.id.in_(unit_ids)))}
+        for src, tgt in (("fr", "en"), ("en", "fr")):
+            got = memory_rows.matched(s, unit_ids, src, tgt, hashes)
+            assert got.targets == memory_rows.targets(s, unit_ids, tgt)
+            assert {t.unit_id for t in got.targets} == set(got.units)
+            assert {uid: tuple(u) for uid, u in got.units.items()} == {uid: plain[uid] for uid in got.units}
+            translations = memory_rows.translations(s, src, tgt, hashes)
+            assert sorted(got.translations) == sorted(translations) and translations
+
+
+def test_exact_ids_and_dfs_in_one_statement_equal_the_two_reads(db: Database) -> None:
+    with db.session() as s:
+        _postgres_only(s)
+        kh, lang = s.execute(text("SELECT key_hash, lang FROM variant ORDER BY id")).first() or ("", "")
+        hashes = [int(r[0]) for r in s.execute(text("SELECT token_hash FROM tm_vocab ORDER BY df DESC LIMIT 9"))]
+        hashes.append(12345)  # not in the vocabulary: no row
+        exact, dfs = memory_rows.exact_ids_and_dfs(s, lang, kh, hashes)
+        assert exact == memory_rows.exact_ids(s, lang, kh) and exact
+        assert dfs == mc._dfs(s, hashes) and len(dfs) == 9
 
 
 def test_a_lookup_reads_outside_a_transaction_on_postgresql(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -38,6 +38,7 @@ from nato_tm.store import memory_candidates, memory_rows
 from nato_tm.store.base import as_utc
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit
+from nato_tm.store.memory_index import occurrence_hashes
 from nato_tm.store.memory_repo import key_hash
 from nato_tm.store.memory_rows import StoredProfile, TargetRow, VariantRow
 from nato_tm.text.pipeline import LANGS, primary_lang
@@ -142,8 +143,13 @@ def _rows(session: Session, name: str, **params: Any) -> list[Any]:
 
 def _order(session: Session, q: Analysis, text: str, src: str, min_score: int) -> list[tuple[int, int]]:
     """(score bound, variant id) of every candidate that may reach ``min_score``, best bound first."""
-    exact = memory_rows.exact_ids(session, src, key_hash(text, src))  # also segments not indexed
-    found = memory_candidates.candidates(session, src, q.keys, min_score)
+    kh = key_hash(text, src)
+    dfs = None
+    if q.keys and memory_rows.on_postgres(session):  # one round trip instead of two
+        exact, dfs = memory_rows.exact_ids_and_dfs(session, src, kh, occurrence_hashes(src, q.keys))
+    else:
+        exact = memory_rows.exact_ids(session, src, kh)  # also segments not indexed
+    found = memory_candidates.candidates(session, src, q.keys, min_score, dfs)
     taken = set(exact)
     return [(101, vid) for vid in exact] + [(b, vid) for b, vid in found if b >= min_score and vid not in taken]
 
@@ -214,10 +220,10 @@ def _reviewed(unit: Any) -> bool:
     )
 
 
-def _translations(session: Session, src: str, tgt: str, hashes: set[str]) -> dict[str, int]:
-    """How many different target texts each source key has across the memory."""
+def _translations(found: list[tuple[str, str]]) -> dict[str, int]:
+    """How many different target texts each source key has across the memory, from (key, target text) rows."""
     texts: dict[str, set[str]] = defaultdict(set)
-    for kh, target in memory_rows.translations(session, src, tgt, sorted(hashes)):
+    for kh, target in found:
         texts[kh].add(" ".join(target.split()))
     return {kh: len(t) for kh, t in texts.items()}
 
@@ -230,15 +236,17 @@ def _pairs(session: Session, scored: list[_Scored], src: str, tgt: str) -> list[
     if not scored:
         return []
     unit_ids = sorted({s.variant.unit_id for s in scored})
+    hashes = sorted({s.variant.key_hash for s in scored})
     targets: dict[int, list[TargetRow]] = defaultdict(list)
-    if memory_rows.on_postgres(session):  # one round trip instead of two
-        found, units = memory_rows.targets_and_units(session, unit_ids, tgt)
+    if memory_rows.on_postgres(session):  # one round trip instead of three
+        found, units, texts = memory_rows.matched(session, unit_ids, src, tgt, hashes)
     else:
         found = memory_rows.targets(session, unit_ids, tgt)
         units = {u.id: u for u in _rows(session, "units", ids=unit_ids)}
+        texts = memory_rows.translations(session, src, tgt, hashes)
     for t in found:
         targets[t.unit_id].append(t)
-    counts = _translations(session, src, tgt, {s.variant.key_hash for s in scored})
+    counts = _translations(texts)
     return [
         (s, t, units[s.variant.unit_id], counts.get(s.variant.key_hash, 1))
         for s in scored

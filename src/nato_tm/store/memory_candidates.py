@@ -62,11 +62,14 @@ def score_bound(num: int, den: int) -> int:
     return 101 if num >= den else min(94, 100 * num // den)
 
 
-def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int) -> list[tuple[int, int]]:
+def candidates(
+    session: Session, lang: str, keys: Sequence[str], min_score: int, dfs: dict[int, int] | None = None
+) -> list[tuple[int, int]]:
     """(score bound, variant id) of the variants that may score >= min_score, best bound first.
 
     Complete from GUARANTEED up; at most MAX_CANDIDATES. Nothing is loaded but the postings:
     the caller reads profiles (``variant_rows``) only for as many as can still enter its top.
+    ``dfs``: the document frequencies of the keys' ``occurrence_hashes``, when the caller read them.
     """
     n = len(keys)
     lang = primary_lang(lang)
@@ -75,7 +78,8 @@ def candidates(session: Session, lang: str, keys: Sequence[str], min_score: int)
     # One hash per key position (a repeated key's k-th occurrence has its own), so the postings
     # are sets and a shared hash counts one shared position.
     hashes = occurrence_hashes(lang, keys)
-    dfs = _dfs(session, hashes)
+    if dfs is None:
+        dfs = _dfs(session, hashes)
     positions = sorted((dfs.get(h, 0), h) for h in hashes)  # rarest first: the prefix-filtering order
     t, k = _plan(positions, n, min_score)
     lo, hi = math.ceil(t * n - 1e-9), min(math.floor(n / t + 1e-9), NTOK_MASK)
