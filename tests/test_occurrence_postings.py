@@ -73,3 +73,20 @@ def _all_keys(db: Database, lang: str) -> set[str]:
         seg = analyse(t, lang)
         out |= set(seg.keys) | search_keys(seg.tokens)
     return out
+
+
+def test_a_segment_is_posted_under_its_occurrence_hashes_and_every_concordance_key(seed_article: str) -> None:
+    # The definition the index shortcuts (memory_index._posted): every key by occurrence, plus the
+    # hash of each search key (word stems, number values, the words of dates). Real sentences, and
+    # the odd ones: dates in both orders, grouped and unparsed numbers, repeated words, no words.
+    odd = [
+        ("fr", "Le 1er novembre 2022 et le 9 novembre, 2 500 000 euros ; 3,5 % le 12e jour de novembre."),
+        ("en", "On November 9, 2022 and 9 November 2022, 1,000.5 troops left; 12th of May, 1.2.3.4, 2022's."),
+        ("fr", "?! -- ..."),
+        ("en", "the the the 1 1 1 May May"),
+    ]
+    sentences = [("fr", line) for line in seed_article.splitlines() if line.strip()] + odd
+    for lang, text_ in sentences:
+        seg = analyse(text_, lang)
+        expected = {token_hash(lang, key) for key in search_keys(seg.tokens)} | set(occurrence_hashes(lang, seg.keys))
+        assert variant_keys(text_, lang)[1] == expected, text_

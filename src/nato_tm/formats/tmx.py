@@ -111,7 +111,8 @@ def _local(elem: Any) -> str:
 
 
 def _children(elem: Any, name: str) -> list[Any]:
-    return [c for c in elem if _local(c) == name]
+    # "{*}name": the element in any namespace or none, as _local compares it, filtered in C.
+    return list(elem.iterchildren("{*}" + name))
 
 
 def plain_text(seg: Any) -> str:

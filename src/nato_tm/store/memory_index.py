@@ -29,7 +29,7 @@ from nato_tm.store.base import Base
 from nato_tm.store.memory import Unit, Variant
 from nato_tm.store.memory_bulk import Loader, bump_vocab, insert_rows
 from nato_tm.text.pipeline import primary_lang
-from nato_tm.text.placeables import SEARCHED, Analysis, Profile, analyse, search_key, value_key
+from nato_tm.text.placeables import Analysis, Profile, analyse, search_key, value_key
 
 SEP = "\x1f"  # joins stored key lists: no pipeline token contains it
 OCCURRENCE = "\x1e"  # key + OCCURRENCE + k names the k-th occurrence (k >= 2): no token contains it
@@ -107,8 +107,15 @@ def variant_keys(text: str, lang: str) -> tuple[Profile, set[int]]:
 
 def _posted(lang: str, seg: Analysis) -> set[int]:
     """The hashes a segment is posted under: its match keys by occurrence, and its concordance keys."""
-    posted = {token_hash(lang, search_key(tok)) for tok in seg.tokens if tok.kind in SEARCHED}  # search_keys, hashed
-    posted.update(occurrence_hashes(lang, seg.keys))
+    posted = set(occurrence_hashes(lang, seg.keys))
+    # The concordance keys (search_keys). A word outside a placeable is keyed by its stem, which is
+    # its concordance key too: its first occurrence's hash is posted above. Only numbers, and the
+    # words of a date, need a hash of their own (tests/test_occurrence_postings.py).
+    tokens = seg.tokens
+    own = [tok for tok in tokens if tok.kind == "number"]
+    for place in seg.placeables:
+        own.extend(tok for tok in tokens[place.first : place.last + 1] if tok.kind == "word")
+    posted.update(token_hash(lang, search_key(tok)) for tok in own)
     return posted
 
 
