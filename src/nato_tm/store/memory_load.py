@@ -14,15 +14,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from nato_tm.formats.records import UnitRecord
-from nato_tm.store.memory import Unit
 from nato_tm.store.memory_bulk import Loader, convert, insert_rows, reserve_ids
 from nato_tm.store.memory_index import entry_tuple
 from nato_tm.store.memory_repo import UNIT_COLS, VARIANT_COLS, Prepared
+from nato_tm.store.memory_rows import among, fetch
 from nato_tm.text.pipeline import primary_lang
 
 # Per variant: its variant row and its tm_entry row, both without their leading ids, and its posting hashes.
@@ -72,7 +71,10 @@ def save_ready(session: Session, items: Sequence[Ready], loader: Loader) -> bool
         return True
     if len(set(digests)) < len(digests):
         return False
-    if session.execute(select(Unit.id).where(Unit.content_hash.in_(digests)).limit(1)).first() is not None:
+    # Straight through the driver (one array on PostgreSQL): SQLAlchemy's expanding IN of 1,000
+    # values cost more than the 1,000 index probes (7 % of the importing process at 1M).
+    stored, params = among(session, "content_hash", digests, "text")
+    if fetch(session, f"SELECT 1 FROM unit WHERE {stored} LIMIT 1", params):
         return False
     unit_ids = reserve_ids(session, "unit", len(items))
     variant_ids = iter(reserve_ids(session, "variant", sum(len(item[2]) for item in items)))
