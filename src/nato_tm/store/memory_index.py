@@ -165,8 +165,9 @@ def add_entries(session: Session, loader: Loader, rows: Iterable[tuple[int, int,
     """Write the entries of (variant id, unit id, index row) and hand their postings to ``loader``."""
     entries = []
     for variant_id, unit_id, row in rows:
-        entries.append(entry_tuple(variant_id, unit_id, row))
-        loader.add_postings(variant_id, row[1], row[6])
+        entry = entry_tuple(variant_id, unit_id, row)
+        entries.append(entry)
+        loader.add_postings(variant_id, row[1], row[6], entry[-1])
     insert_rows(session, "tm_entry", entries)
 
 

@@ -87,7 +87,7 @@ def save_ready(session: Session, items: Sequence[Ready], loader: Loader) -> bool
             vid = next(variant_ids)
             variants.append((vid, uid, *vrow))
             entries.append((vid, uid, *erow))
-            loader.add_postings(vid, erow[1], hashes)
+            loader.add_postings(vid, erow[1], hashes, erow[-1])
     insert_rows(session, "unit", units, converted=True)
     insert_rows(session, "variant", variants, converted=True)
     insert_rows(session, "tm_entry", entries, converted=True)
