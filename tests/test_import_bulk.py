@@ -229,15 +229,20 @@ def test_an_import_keeps_what_the_process_froze_frozen(empty_db: Database, tmp_p
     assert gc.get_freeze_count() == 0
 
 
-def test_an_import_leaves_the_planner_statistics_of_what_it_loaded(empty_db: Database, tmp_path: Path) -> None:
+def test_an_import_leaves_the_planner_statistics_and_visibility_map_of_what_it_loaded(
+    empty_db: Database, tmp_path: Path
+) -> None:
     # Without them (autovacuum off, or not round yet) PostgreSQL planned lookups on a fresh 1M store
     # at 0.7-1.8 s of server CPU each.
     if empty_db.dialect != "postgresql":
         pytest.skip("PostgreSQL's planner statistics")
     import_path(empty_db, str(write(tmp_path / "mem.tmx", [unit(i) for i in range(40)])), workers=0)
     with empty_db.session() as s:
-        tuples = s.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'tm_posting'")).scalar()
+        tuples, visible = s.execute(
+            text("SELECT reltuples, relallvisible FROM pg_class WHERE relname = 'tm_posting'")
+        ).one()
     assert tuples is not None and tuples > 0  # -1 until the table is analysed
+    assert visible > 0  # 0 until the table is vacuumed: no index-only scans of the postings
 
 
 def test_a_memory_import_leaves_foreign_keys_whole_and_enforced_again(empty_db: Database, tmp_path: Path) -> None:
