@@ -50,6 +50,7 @@ class ImportRun:
     timed_out: bool = False
     lookups: list[float] = field(default_factory=list)
     lookup_errors: Counter[str] = field(default_factory=Counter)
+    lookup_error_text: dict[str, str] = field(default_factory=dict)  # the first message of each kind
     lookup_backends: set[int] = field(default_factory=set)  # server pids of the lookups (PostgreSQL)
     server: ServerSampler | None = None
 
@@ -81,6 +82,9 @@ def lookup_loop(url: str, queries: list[str], stop: threading.Event, run: Import
             with dbapi_conn.cursor() as cur:  # type: ignore[attr-defined]
                 cur.execute("SELECT pg_backend_pid()")
                 run.lookup_backends.add(cur.fetchone()[0])
+            # The SELECT began a transaction: a connection handed out inside one cannot be switched
+            # to autocommit by the lookup (one ProgrammingError per new connection).
+            dbapi_conn.rollback()  # type: ignore[attr-defined]
 
         event.listen(db.engine, "connect", remember)
     i = 0
@@ -93,6 +97,7 @@ def lookup_loop(url: str, queries: list[str], stop: threading.Event, run: Import
             run.lookups.append((time.perf_counter() - t0) * 1000)
         except Exception as exc:  # every failure is counted and reported, not raised
             run.lookup_errors[type(exc).__name__] += 1
+            run.lookup_error_text.setdefault(type(exc).__name__, str(exc).splitlines()[0][:300])
         stop.wait(0.05)
     db.dispose()
 
@@ -216,6 +221,12 @@ def report(run: ImportRun) -> None:
             f"concurrent lookups: {len(lat)} ok, errors {dict(run.lookup_errors) or 0}, "
             f"p50 {statistics.median(lat) if lat else 0:.1f} ms, p95 {p95:.1f} ms"
         )
+        for kind, text in run.lookup_error_text.items():
+            print(f"  first {kind}: {text}")
+        # When the slow ones came: the load's start, its middle, its end (after the commit, before statistics).
+        quarters = [run.lookups[i * len(run.lookups) // 4 : (i + 1) * len(run.lookups) // 4] for i in range(4)]
+        medians = ", ".join(f"{statistics.median(q):.1f}" for q in quarters if q)
+        print(f"  lookup p50 by quarter of the run, ms: {medians}")
     curve = run.rss_curve[:: max(1, len(run.rss_curve) // 8)]
     peak = max((m for _, m in run.rss_curve), default=0)
     print(f"peak PSS of the import and its workers together (sampled): {peak:.0f} MB")
