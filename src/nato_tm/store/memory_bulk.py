@@ -90,8 +90,8 @@ def _values_sql(name: str, ncols: int, nrows: int, suffix: str = "") -> str:
     one = "(" + ",".join("?" * ncols) + ")"
     # OR FAIL: a failing row stops the statement without undoing the rows before it, so SQLite keeps
     # no statement journal (with ABORT, each statement saved the prior content of every page it
-    # touched, in a temporary file: 11 KB a unit, 13 GB over a 1M import). Every caller's transaction
-    # is rolled back whole on any error (Database.write), so nothing partial is ever kept.
+    # touched, in a temporary file: about 11 KB a unit, most of the 32 GB a 1M import wrote). Every
+    # caller's transaction is rolled back whole on any error (Database.write, Database.session).
     return f"INSERT OR FAIL INTO {name}{cols} VALUES {','.join([one] * nrows)}{suffix}"
 
 
