@@ -118,7 +118,7 @@ def plan_per_execution(conn: Connection | Session) -> None:
 _UNCHECKED = "nato_tm_foreign_keys_off"
 
 
-def unchecked_keys(conn: Connection) -> None:
+def _unchecked_keys(conn: Connection) -> None:
     """Turn SQLite's foreign-key enforcement off on this connection until it returns to the pool.
 
     Call before the transaction begins (the pragma does nothing inside one). With enforcement on,
@@ -175,7 +175,7 @@ class Database:
         # at once (SQLITE_BUSY_SNAPSHOT); BEGIN IMMEDIATE waits for the lock (busy_timeout) instead.
         if self.dialect == "sqlite":
             if not foreign_keys:
-                unchecked_keys(session.connection())
+                _unchecked_keys(session.connection())
             session.execute(text("BEGIN IMMEDIATE"))
         elif bulk:
             plan_per_execution(session)
@@ -194,7 +194,7 @@ class Database:
         ``work`` must be safe to run again: everything it did is rolled back before a new attempt.
         ``commit=False`` rolls back at the end (a dry run). ``bulk``: a load that grows tables a lot
         (see ``plan_per_execution``). ``foreign_keys=False``: SQLite does not enforce foreign keys in
-        this transaction (see ``unchecked_keys``), for a load that only inserts rows whose keys it took.
+        this transaction (see ``_unchecked_keys``), for a load that only inserts rows whose keys it took.
         """
         for attempt in range(1, attempts + 1):
             try:

@@ -161,6 +161,11 @@ def bump_vocab(session: Session, counts: Counter[int]) -> None:
         _sqlite_insert(session, "tm_vocab", rows, upsert)
 
 
+def posted_text(hashes: Sequence[int]) -> str:
+    """A variant's posting hashes as ``tm_entry.postings`` stores them: space-joined (``Loader`` expands this text)."""
+    return " ".join(map(str, hashes))
+
+
 class Loader:
     """Collects postings and vocabulary counts for one write transaction; ``flush`` writes them.
 
@@ -187,7 +192,7 @@ class Loader:
             return
         self.counts.update(hashes)
         if self.sqlite:
-            self.rows.append((variant_id, ntok, " ".join(map(str, hashes)) if posted is None else posted))
+            self.rows.append((variant_id, ntok, posted_text(hashes) if posted is None else posted))
         else:
             self.rows.extend(zip(hashes, repeat(ntok), repeat(variant_id)))  # the tuples built in C
         self.pending += len(hashes)

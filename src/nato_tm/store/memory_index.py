@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from nato_tm.store.base import Base
 from nato_tm.store.memory import Unit, Variant
-from nato_tm.store.memory_bulk import Loader, bump_vocab, insert_rows
+from nato_tm.store.memory_bulk import Loader, bump_vocab, insert_rows, posted_text
 from nato_tm.text.pipeline import primary_lang
 from nato_tm.text.placeables import Analysis, Profile, analyse, search_key, value_key
 
@@ -138,7 +138,7 @@ def index_row(text: str, lang: str) -> IndexRow:
 def entry_tuple(variant_id: int, unit_id: int, row: IndexRow) -> tuple[Any, ...]:
     """The tm_entry row, in column order, of a variant indexed as ``row``."""
     *fields, hashes = row
-    return (variant_id, unit_id, *fields, " ".join(map(str, hashes)))
+    return (variant_id, unit_id, *fields, posted_text(hashes))
 
 
 def _join(items: Sequence[str]) -> str:
