@@ -97,7 +97,48 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(parsed, pool_pre_ping=True)
     except Exception as exc:  # a missing driver, say
         raise InvalidInput(f"cannot use database URL {url!r}: {exc}", param="db") from exc
+    event.listen(engine, "checkout", _plans_for_growth)
     return engine
+
+
+# PostgreSQL: how often (seconds) a pooled connection looks again at whether the tables outgrew
+# their statistics, and the statement that looks and sets the connection's plan cache mode.
+GROWTH_CHECK_S = 2.0
+_GROWN = "nato_tm_growth_checked"
+_MEMORY_TABLES = ("unit", "variant", "tm_entry", "tm_posting", "tm_vocab")
+_PLANS_FOR_GROWTH_SQL = (
+    "SELECT set_config('plan_cache_mode', CASE WHEN bool_or(pg_relation_size(c.oid) > 8192 * (2 * c.relpages + 128))"
+    " THEN 'force_custom_plan' ELSE 'auto' END, false) FROM pg_class c WHERE c.oid = ANY(ARRAY["
+    + ", ".join(f"to_regclass('{t}')" for t in _MEMORY_TABLES)
+    + "])"
+)
+
+
+def _plans_for_growth(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    """PostgreSQL: plan each statement for itself on a connection whose store outgrew its statistics.
+
+    psycopg prepares a statement run five times, and the server may then keep one generic plan for
+    it, made from the statistics and sizes of that moment; nothing replaces it until the tables are
+    analysed again. Lookups beside a first import (one transaction, so never analysed meanwhile)
+    kept plans made on the 24 seed units: the exact-match read became a sequential scan of
+    ``variant``, which walked every row the import had written so far (uncommitted, so invisible,
+    but each visited): p50 19 -> 130 ms over a 1M import, 131 s of the server's CPU. Custom plans
+    see the tables' size when planned. While a memory table's file is more than twice (and 1 MB over) the size its
+    statistics give, this connection plans every statement (``force_custom_plan``, 0.6-1 ms of
+    server CPU a lookup); once the import's VACUUM (ANALYZE) has run, generic plans again. Looked
+    at when the pool hands the connection out, at most every GROWTH_CHECK_S seconds.
+    """
+    now, last = time.monotonic(), record.info.get(_GROWN)
+    if last is not None and now - last < GROWTH_CHECK_S:
+        return
+    record.info[_GROWN] = now
+    try:
+        with dbapi_conn.cursor() as cur:
+            cur.execute(_PLANS_FOR_GROWTH_SQL)
+        dbapi_conn.commit()  # a setting made in a transaction rolled back would be undone
+    except Exception:  # the store keeps its plans as they were; the lookup itself will report trouble
+        log.debug("could not check the tables' growth", exc_info=True)
+        dbapi_conn.rollback()
 
 
 def plan_per_execution(conn: Connection | Session) -> None:
@@ -108,7 +149,8 @@ def plan_per_execution(conn: Connection | Session) -> None:
     (content_hash IN 1,000 values, one text per batch) got a sequential scan planned while the
     table was small, kept as it grew inside the one transaction (no ANALYZE can see uncommitted
     rows): each batch scanned every unit so far, and a 1M import was on course for hours. Lookups
-    keep generic plans: planning each of their statements cost 0.6-1 ms of server CPU a lookup.
+    keep generic plans (planning each of their statements cost 0.6-1 ms of server CPU a lookup),
+    except while the tables outgrow their statistics (``_plans_for_growth``).
     """
     dialect = conn.get_bind().dialect if isinstance(conn, Session) else conn.dialect
     if dialect.name == "postgresql":
