@@ -2,7 +2,8 @@
 
 Every test imports through small batches (BATCH and the chunked reader's CHUNK_BYTES patched) so
 that a handful of units crosses many batches and the worker pool is really used, and through small
-posting runs (POSTING_RUN patched), so that postings are staged and moved as in a large import.
+posting runs (POSTING_RUN patched), so that postings are staged and moved as in a large import,
+and with the variants' key index built at the end of every load (KEY_INDEX_LOAD patched).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from nato_tm.formats.records import UnitRecord, VariantRecord
 from nato_tm.services import importer
 from nato_tm.services.importer import import_path
 from nato_tm.services.stats import stats
-from nato_tm.store import memory_bulk, migrate
+from nato_tm.store import load_tuning, memory_bulk, migrate
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit, Variant
 from nato_tm.store.memory_index import TmEntry, TmPosting, TmVocab, unindex_units
@@ -82,6 +83,7 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importer, "BATCH", 4)
     monkeypatch.setattr(tmx_chunks, "CHUNK_BYTES", 600)  # with workers, files are read in runs of a few units
     monkeypatch.setattr(memory_bulk, "POSTING_RUN", 10)  # postings go through runs (SQLite: the staging table)
+    monkeypatch.setattr(load_tuning, "KEY_INDEX_LOAD", 1)  # SQLite: the key index is built at each load's end
 
 
 def snapshot(db: Database) -> tuple[list[tuple[object, ...]], dict[int, int]]:
@@ -159,10 +161,12 @@ def test_bulk_rows_hold_what_the_orm_would_store(empty_db: Database) -> None:
 
 
 def triggers(db: Database) -> list[tuple[str, str]]:
+    """SQLite's triggers and indexes, which a load may drop and make again inside its transaction."""
     if db.dialect != "sqlite":
         return []
     with db.session() as s:
-        return [tuple(r) for r in s.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))]
+        rows = s.execute(text("SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'index') ORDER BY name"))
+        return [tuple(r) for r in rows]
 
 
 def memory_revision(db: Database) -> int:
@@ -276,3 +280,43 @@ def test_keys_are_enforced_again_after_an_unchecked_write_fails(tmp_path: Path) 
         assert conn.exec_driver_sql("SELECT count(*) FROM tm_entry").scalar() == 0
     with pytest.raises(IntegrityError):  # enforced again: the same orphan is refused
         db.write(lambda s: s.execute(text("INSERT INTO tm_entry VALUES (42, 7, 'fr', 0, '', '', '', '', '')")))
+
+
+def test_a_load_that_outgrows_the_store_builds_the_key_index_whole_at_its_end(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    migrate.upgrade(db)
+    before = triggers(db)
+    seen: list[bool] = []
+    real = load_tuning._key_index_to_defer
+
+    def spy(session: Session, variants: int) -> str | None:
+        sql = real(session, variants)
+        seen.append(sql is not None)
+        return sql
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(load_tuning, "_key_index_to_defer", spy)
+        records = [unit(i) for i in range(40)]
+        assert import_path(db, str(write(tmp_path / "mem.tmx", records)), workers=2).added == 40
+    assert seen == [True]
+    assert triggers(db) == before  # the index is back, as migrations made it
+    with db.session() as s:
+        assert s.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"  # and holds every variant
+        plan = s.execute(text("EXPLAIN QUERY PLAN SELECT id FROM variant WHERE lang = 'fr' AND key_hash = 'x'")).all()
+        assert "ix_variant_lang_key_hash" in str(plan)
+        key = s.scalars(select(Variant.key_hash).where(Variant.lang == "fr").limit(1)).one()
+        assert s.scalar(select(func.count()).select_from(Variant).where(Variant.key_hash == key)) >= 1
+
+
+def test_the_key_index_stays_for_loads_small_beside_the_store(empty_db: Database, tmp_path: Path) -> None:
+    import_path(empty_db, str(write(tmp_path / "mem.tmx", [unit(i) for i in range(40)])), workers=0)
+    with empty_db.session(write=True) as s:
+        stored = s.scalar(select(func.max(Variant.id)))
+        assert stored is not None and stored >= 80
+        choice = load_tuning._key_index_to_defer
+        assert choice(s, stored // 4 - 1) is None  # a quarter of the store or less: inserted as it goes
+        deferred = choice(s, stored)
+        if empty_db.dialect == "sqlite":
+            assert deferred is not None and "ix_variant_lang_key_hash" in deferred
+        else:
+            assert deferred is None  # PostgreSQL keeps its indexes

@@ -20,7 +20,8 @@ from nato_tm.formats.records import Skipped, UnitRecord
 from nato_tm.formats.registry import Format, ReadOptions, Record, by_name, detect
 from nato_tm.services.import_workers import can_fork, prepared_batches, ready_chunks
 from nato_tm.store.db import ATTEMPTS, Database
-from nato_tm.store.memory_bulk import Loader, larger_cache, revision_triggers_once
+from nato_tm.store.load_tuning import key_index_later, larger_cache, revision_triggers_once
+from nato_tm.store.memory_bulk import Loader
 from nato_tm.store.memory_load import Ready, prepared_of, save_ready
 from nato_tm.store.memory_repo import save_units
 
@@ -30,6 +31,7 @@ BATCH = 1000
 # Allocations between two young-generation collections during a memory import (Python's default: 700).
 GC_YOUNG = 100_000
 HEAD_BYTES = 4096
+BYTES_PER_VARIANT = 100  # a generous guess of a file's variants from its size (the bench's TMX: 119 bytes each)
 # The store module and function that save each kind of record, a batch at a time.
 SAVERS = {
     "terms": ("nato_tm.store.termbase_repo", "save_concepts"),
@@ -110,15 +112,34 @@ def fewer_collections(young: int = GC_YOUNG) -> Iterator[None]:
             gc.unfreeze()
 
 
-def _save_memory(session: Session, batches: Iterator[list[Any]], report: ImportReport, workers: int) -> None:
-    # Postings and vocabulary counts are written sorted, in large runs, and once at the end.
-    loader = Loader(session)
+@contextmanager
+def _bulk(session: Session, variants: int) -> Iterator[list[bool]]:
+    """What a memory load of about ``variants`` variants runs under; yields revision_triggers_once's flag."""
     with (
         fewer_collections(),
         larger_cache(session),
+        key_index_later(session, variants),
         revision_triggers_once(session) as changed,
-        closing(prepared_batches(batches, workers)) as pairs,
     ):
+        yield changed
+
+
+def _variants_in(stream: IO[bytes]) -> int:
+    """A generous guess of the variants in the rest of a memory file, from its size (0 if unknown)."""
+    if not stream.seekable():
+        return 0
+    at = stream.tell()
+    end = stream.seek(0, os.SEEK_END)
+    stream.seek(at)
+    return (end - at) // BYTES_PER_VARIANT
+
+
+def _save_memory(
+    session: Session, batches: Iterator[list[Any]], report: ImportReport, workers: int, variants: int
+) -> None:
+    # Postings and vocabulary counts are written sorted, in large runs, and once at the end.
+    loader = Loader(session)
+    with _bulk(session, variants) as changed, closing(prepared_batches(batches, workers)) as pairs:
         for batch, prepared in pairs:
             for outcome in save_units(session, batch, prepared, loader):
                 report.count(outcome)
@@ -131,8 +152,9 @@ def _save_chunks(
 ) -> None:
     # The workers parse, analyse and build rows; this process numbers and inserts them (memory_load).
     loader = Loader(session)
+    variants = _variants_in(stream)
     results = ready_chunks(head, tmx_chunks.pieces(stream, head), session.get_bind().dialect, workers)
-    with fewer_collections(), larger_cache(session), revision_triggers_once(session) as changed, closing(results):
+    with _bulk(session, variants) as changed, closing(results):
         for piece, items in results:
             units: list[Ready] = []
             for item in items:
@@ -203,10 +225,11 @@ def import_stream(
         if head is not None:
             _save_chunks(session, stream, head, report, workers, skip_invalid)
             return report
+        variants = _variants_in(stream)
         records = found.read(stream, name, options)
         batches = _batches(records, report, skip_invalid)
         if found.kind == "memory":
-            _save_memory(session, batches, report, workers)
+            _save_memory(session, batches, report, workers, variants)
             return report
         for batch in batches:
             for outcome in save(session, batch):

@@ -14,8 +14,7 @@ random B-tree inserts into mostly sequential ones, and each vocabulary hash is b
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from functools import cache
 from itertools import chain, repeat
 from typing import Any
@@ -26,14 +25,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from nato_tm.store.base import Base
+from nato_tm.store.load_tuning import sorting
 
 Row = tuple[Any, ...]
 POSTING_RUN = 300_000  # postings kept before a sorted write (about 40 MB of tuples)
 VOCAB_RUN = 200_000  # distinct hashes kept before their counts are written
-CACHE_KIB = 256 * 1024  # SQLite page cache of an importing connection
 STAGE = "nato_tm_posted_load"  # SQLite temporary table of a large load's postings, a row per variant
 SQLITE_PARAMS = 999  # bound parameters per statement that every SQLite build accepts
-SORT_THREADS = 2  # SQLite sorter helper threads of an importing connection
 
 
 def table(name: str) -> Table:
@@ -85,23 +83,34 @@ def convert(dialect: Dialect, name: str, rows: Sequence[Row]) -> list[Row]:
 
 
 @cache
-def _values_sql(name: str, ncols: int, nrows: int, suffix: str = "") -> str:
+def _values_sql(name: str, ncols: int, nrows: int, suffix: str = "", conflict: str = "FAIL") -> str:
     cols = f" ({','.join(c.name for c in table(name).columns)})" if name in Base.metadata.tables else ""
     one = "(" + ",".join("?" * ncols) + ")"
     # OR FAIL: a failing row stops the statement without undoing the rows before it, so SQLite keeps
     # no statement journal (with ABORT, each statement saved the prior content of every page it
     # touched, in a temporary file: about 11 KB a unit, most of the 32 GB a 1M import wrote). Every
     # caller's transaction is rolled back whole on any error (Database.write, Database.session).
-    return f"INSERT OR FAIL INTO {name}{cols} VALUES {','.join([one] * nrows)}{suffix}"
+    # OR IGNORE (insert_new) undoes nothing either.
+    return f"INSERT OR {conflict} INTO {name}{cols} VALUES {','.join([one] * nrows)}{suffix}"
 
 
-def _sqlite_insert(session: Session, name: str, rows: Sequence[Row], suffix: str = "", columns: int = 0) -> None:
+def _sqlite_insert(
+    session: Session, name: str, rows: Sequence[Row], suffix: str = "", columns: int = 0, conflict: str = "FAIL"
+) -> int:
     ncols = columns or len(table(name).columns)
     step = max(1, SQLITE_PARAMS // ncols)
     conn = session.connection()
+    written = 0
     for i in range(0, len(rows), step):
         part = rows[i : i + step]
-        conn.exec_driver_sql(_values_sql(name, ncols, len(part), suffix), tuple(chain.from_iterable(part)))
+        sql = _values_sql(name, ncols, len(part), suffix, conflict)
+        written += conn.exec_driver_sql(sql, tuple(chain.from_iterable(part))).rowcount
+    return written
+
+
+def insert_new(session: Session, name: str, rows: Sequence[Row]) -> int:
+    """On SQLite, insert converted full rows, skipping any that breaks a constraint; the count inserted."""
+    return _sqlite_insert(session, name, rows, conflict="IGNORE")
 
 
 def _pg_copy(session: Session, name: str, rows: Sequence[Row]) -> None:
@@ -228,10 +237,11 @@ class Loader:
         # "1 2 3" -> [1,2,3]: json_each gives each hash as a 64-bit integer, as tm_posting stores it.
         hashes = "json_each('[' || replace(s.posted, ' ', ',') || ']')"
         conn = self.session.connection()
-        conn.exec_driver_sql(
-            "INSERT OR FAIL INTO tm_posting (token_hash, ntok, variant_id)"
-            f" SELECT h.value, s.ntok, s.variant_id FROM temp.{STAGE} s, {hashes} h ORDER BY 1, 2, 3"
-        )
+        with sorting(conn):  # the postings go in in key order: appends need no large cache
+            conn.exec_driver_sql(
+                "INSERT OR FAIL INTO tm_posting (token_hash, ntok, variant_id)"
+                f" SELECT h.value, s.ntok, s.variant_id FROM temp.{STAGE} s, {hashes} h ORDER BY 1, 2, 3"
+            )
         conn.exec_driver_sql(f"DROP TABLE temp.{STAGE}")
         self.staged = False
 
@@ -243,66 +253,3 @@ class Loader:
         """Write what is kept; call before anything reads the postings or the vocabulary."""
         self._write_postings(final=True)
         self._write_vocab()
-
-
-@contextmanager
-def revision_triggers_once(session: Session, tables: Sequence[str] = ("unit", "variant")) -> Iterator[list[bool]]:
-    """On SQLite, run the revision triggers of ``tables`` once for a bulk load instead of once per row.
-
-    Yields a one-item list: set it to True when the load changed anything. The row triggers (see
-    ``nato_tm.store.revision``) cost more than the inserts themselves, and a revision only has to
-    move, not count rows. The triggers are dropped inside the write transaction and re-created
-    from their own stored SQL before it commits, then their body runs once: other connections
-    never see them missing (DDL is transactional in SQLite), and no other writer can run meanwhile.
-    PostgreSQL's triggers already move the revision once per transaction; nothing changes there.
-    """
-    changed = [False]
-    if session.get_bind().dialect.name != "sqlite":
-        yield changed
-        return
-    conn = session.connection()
-    marks = ",".join("?" * len(tables))
-    found = conn.exec_driver_sql(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})", tuple(tables)
-    ).all()
-    for name, _ in found:
-        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-    yield changed
-    bodies: dict[str, None] = {}
-    for _, sql in found:
-        conn.exec_driver_sql(sql)
-        bodies[sql[sql.upper().index(" BEGIN ") + 7 : sql.upper().rindex(" END")].strip()] = None
-    if changed[0]:
-        for body in bodies:  # each distinct body once (an insert and an update trigger share theirs)
-            conn.exec_driver_sql(body)
-
-
-@contextmanager
-def larger_cache(session: Session, kib: int = CACHE_KIB) -> Iterator[None]:
-    """On SQLite, a page cache of ``kib`` KiB (no memory map, sorter threads) for this connection during a bulk load.
-
-    The unique content hashes, the variants' key hashes and the postings are inserted at random
-    places in their B-trees; with the default 2 MB cache most inserts would re-read a page. The
-    cache belongs to this connection only (readers are unaffected) and bounds memory whatever
-    the file's size; the connection gets its former size back afterwards, as it returns to the pool.
-    """
-    if session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    conn = session.connection()
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    mapped = conn.exec_driver_sql("PRAGMA mmap_size").scalar_one()
-    threads = conn.exec_driver_sql("PRAGMA threads").scalar_one()
-    conn.exec_driver_sql(f"PRAGMA cache_size = {-int(kib)}")
-    # A map would add every page the load touches to this process's resident memory (the bounded
-    # page cache above is what an import needs); readers keep theirs.
-    conn.exec_driver_sql("PRAGMA mmap_size = 0")
-    # The final move of a large load's postings sorts them (millions of rows, spilled to temporary
-    # files): helper threads sort the spilled parts in parallel (1M units: 41 s -> 28 s).
-    conn.exec_driver_sql(f"PRAGMA threads = {SORT_THREADS}")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
-        conn.exec_driver_sql(f"PRAGMA mmap_size = {int(mapped)}")
-        conn.exec_driver_sql(f"PRAGMA threads = {int(threads)}")
