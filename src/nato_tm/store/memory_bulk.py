@@ -193,13 +193,14 @@ class Loader:
         self.rows: list[Row] = []  # SQLite: (variant_id, ntok, hashes as text); else (hash, ntok, variant_id)
         self.pending = 0  # postings in ``rows``
         self.counts: Counter[int] = Counter()
+        self.uncounted: list[Sequence[int]] = []  # hashes of ``rows`` not yet in ``counts``
         self.staged = False
 
     def add_postings(self, variant_id: int, ntok: int, hashes: Sequence[int], posted: str | None = None) -> None:
         """Post a variant under its hashes and count them in the vocabulary; ``posted``: the hashes space-joined."""
         if not hashes:
             return
-        self.counts.update(hashes)
+        self.uncounted.append(hashes)
         if self.sqlite:
             self.rows.append((variant_id, ntok, posted_text(hashes) if posted is None else posted))
         else:
@@ -207,10 +208,13 @@ class Loader:
         self.pending += len(hashes)
         if self.pending >= POSTING_RUN:
             self._write_postings(final=False)
-        if len(self.counts) >= VOCAB_RUN:
-            self._write_vocab()
+            if len(self.counts) >= VOCAB_RUN:
+                self._write_vocab()
 
     def _write_postings(self, *, final: bool) -> None:
+        # Counted a run at a time: one Counter.update per variant cost twice as much (5 s of a 1M import).
+        self.counts.update(chain.from_iterable(self.uncounted))
+        self.uncounted = []
         if not self.sqlite:
             self.rows.sort()
             insert_rows(self.session, "tm_posting", self.rows)
