@@ -49,6 +49,9 @@ def consistency(db: Database) -> dict[str, int]:
         doubled = units - (s.scalar(select(func.count(func.distinct(Unit.content_hash)))) or 0)
         if db.dialect == "sqlite":
             assert s.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+            # A load drops these inside its transaction (load_tuning): a killed one must leave them.
+            names = set(s.scalars(text("SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger')")))
+            assert {"ix_variant_lang_key_hash", "trg_unit_insert_revision", "trg_variant_insert_revision"} <= names
     assert (thin, orphans, dangling, doubled) == (0, 0, 0, 0), (thin, orphans, dangling, doubled)
     assert entries == variants, "every variant is in the memory index"
     return {"units": units, "variants": variants}
