@@ -225,7 +225,7 @@ def import_stream(
         if head is not None:
             _save_chunks(session, stream, head, report, workers, skip_invalid)
             return report
-        variants = _variants_in(stream)
+        variants = _variants_in(stream) if found.kind == "memory" else 0  # only a memory load uses it
         records = found.read(stream, name, options)
         batches = _batches(records, report, skip_invalid)
         if found.kind == "memory":
