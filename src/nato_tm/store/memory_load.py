@@ -69,7 +69,7 @@ def save_ready(session: Session, items: Sequence[Ready], loader: Loader) -> bool
     digests = [item[0] for item in items]
     if not items:
         return True
-    unit_ids = None if len(set(digests)) < len(digests) else _insert_units(session, items)
+    unit_ids = None if len(set(digests)) < len(digests) else _insert_units(session, items, digests)
     if unit_ids is None:
         return False
     variant_ids = iter(reserve_ids(session, "variant", sum(len(item[2]) for item in items)))
@@ -86,11 +86,11 @@ def save_ready(session: Session, items: Sequence[Ready], loader: Loader) -> bool
     return True
 
 
-def _insert_units(session: Session, items: Sequence[Ready]) -> list[int] | None:
-    """Insert a batch's units under new ids, and return them; None (nothing inserted) if one is stored already."""
+def _insert_units(session: Session, items: Sequence[Ready], digests: list[str]) -> list[int] | None:
+    """Insert a batch's units (``digests``: their content hashes) under new ids; None if one is stored already."""
     if on_postgres(session):
         # One query for the digests stored already (one array): COPY cannot skip a row.
-        stored, params = among(session, "content_hash", [item[0] for item in items], "text")
+        stored, params = among(session, "content_hash", digests, "text")
         if fetch(session, f"SELECT 1 FROM unit WHERE {stored} LIMIT 1", params):
             return None
     unit_ids = reserve_ids(session, "unit", len(items))
