@@ -27,7 +27,7 @@ from nato_tm.services.stats import stats
 from nato_tm.store import load_tuning, memory_bulk, migrate
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit, Variant
-from nato_tm.store.memory_index import TmEntry, TmPosting, TmVocab, unindex_units
+from nato_tm.store.memory_index import TmEntry, TmPosting, TmVocab, entry_postings, unindex_units
 from nato_tm.store.memory_repo import save_units
 from nato_tm.store.revision import read_revision
 
@@ -97,7 +97,7 @@ def snapshot(db: Database) -> tuple[list[tuple[object, ...]], dict[int, int]]:
         for v, u in s.execute(select(Variant, Unit).join(Unit, Variant.unit_id == Unit.id)):
             e = entries[v.id]
             assert e.unit_id == u.id
-            assert posted.get(v.id, set()) == {(int(h), e.ntok) for h in e.postings.split()}
+            assert posted.get(v.id, set()) == {(h, e.ntok) for h in entry_postings(e.lang, e.keys, e.postings)}
             of_unit = (u.content_hash, u.tuid, u.usage_count, repr(u.props), repr(u.notes), repr(u.attrs), u.created_by)
             of_variant = (v.lang, v.lang_tag, v.text, v.markup, v.key_hash, v.prev_hash, v.created_at, repr(v.props))
             rows.append((*of_unit, *of_variant, e.lang, e.ntok, e.keys, e.bases, e.minor, e.nums, e.postings))

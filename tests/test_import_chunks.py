@@ -143,7 +143,7 @@ def test_a_skipped_unit_far_in_the_file_is_reported_at_its_line(empty_db: Databa
 
 
 def test_index_row_is_the_profile_and_posting_hashes_of_variant_keys() -> None:
-    from nato_tm.store.memory_index import _join, index_row, variant_keys
+    from nato_tm.store.memory_index import _join, entry_postings, index_row, variant_keys
 
     segments = [
         ("Le 1er août 2023 et en mars 2024, puis le 3 mai : 2 500 000 euros, 3,5 heures.", "fr-FR"),
@@ -155,6 +155,8 @@ def test_index_row_is_the_profile_and_posting_hashes_of_variant_keys() -> None:
     ]
     for text, lang in segments:
         prof, hashes = variant_keys(text, lang)
-        want = (lang[:2], len(prof.keys), _join(prof.keys), _join(prof.bases), _join(prof.minor), _join(prof.values),
-                tuple(sorted(hashes)))  # fmt: skip
-        assert index_row(text, lang) == want, text
+        want = (lang[:2], len(prof.keys), _join(prof.keys), _join(prof.bases), _join(prof.minor), _join(prof.values))
+        row = index_row(text, lang)
+        assert row[:6] == want and row[7] == tuple(sorted(hashes)), text
+        # What tm_entry stores, with what its keys give, is every hash it is posted under.
+        assert entry_postings(row[0], row[2], row[6]) == hashes, text

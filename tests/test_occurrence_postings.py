@@ -11,7 +11,7 @@ from sqlalchemy import text
 from nato_tm.services.tm_lookup import lookup
 from nato_tm.store import migrate
 from nato_tm.store.db import Database
-from nato_tm.store.memory_index import OCCURRENCE, occurrence_hashes, token_hash, variant_keys
+from nato_tm.store.memory_index import OCCURRENCE, entry_postings, occurrence_hashes, token_hash, variant_keys
 from nato_tm.text.placeables import analyse, search_keys
 
 
@@ -21,7 +21,13 @@ def _index(db: Database) -> dict[str, Any]:
         return {
             "postings": conn.execute(postings).all(),
             "vocab": conn.execute(text("SELECT token_hash, df FROM tm_vocab WHERE df <> 0 ORDER BY 1")).all(),
-            "entries": conn.execute(text("SELECT variant_id, postings FROM tm_entry ORDER BY 1")).all(),
+            # What each entry unindexes: stored lists differ (full before 0005, the rest after), their union not.
+            "entries": [
+                (vid, sorted(entry_postings(lang, keys, stored)))
+                for vid, lang, keys, stored in conn.execute(
+                    text("SELECT variant_id, lang, keys, postings FROM tm_entry ORDER BY 1")
+                )
+            ],
         }
 
 

@@ -171,7 +171,7 @@ def bump_vocab(session: Session, counts: Counter[int]) -> None:
 
 
 def posted_text(hashes: Sequence[int]) -> str:
-    """A variant's posting hashes as ``tm_entry.postings`` stores them: space-joined (``Loader`` expands this text)."""
+    """Posting hashes space-joined, as ``tm_entry.postings`` stores them and ``Loader`` stages them on SQLite."""
     return " ".join(map(str, hashes))
 
 
@@ -183,7 +183,7 @@ class Loader:
     ``flush`` moves them into ``tm_posting`` in one pass in key order: each page of the tree is
     visited once, not once per run (once the tree outgrows the page cache, every run would re-read
     and re-dirty most of it). The temporary table is this connection's alone, and holds one row
-    per variant, its hashes as the text tm_entry stores: SQLite expands them (``json_each``) as it
+    per variant, its hashes space-joined (``posted_text``): SQLite expands them (``json_each``) as it
     sorts, instead of Python building and binding a row per posting (16.5M at 1M units).
     """
 

@@ -9,7 +9,8 @@ row is (token_hash, ntok, variant_id), the primary key itself, so one index rang
 "variants holding this token whose key count lies in [lo, hi]": the length filter costs nothing.
 ``tm_vocab`` keeps document frequencies so that a lookup reads only the rarest query tokens
 (prefix filtering). ``tm_entry`` keeps each variant's key sequence, so candidates are scored
-without re-tokenising them, and the postings it was indexed under, so unindexing is exact.
+without re-tokenising them, and the postings it was indexed under that its keys do not give (see
+``entry_postings``), so unindexing is exact.
 
 Everything lives in the database: no per-process state can go stale across workers.
 """
@@ -20,7 +21,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Table, Text, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -64,7 +65,9 @@ class TmEntry(Base):
     bases: Mapped[str] = mapped_column(Text, default="")  # the scorer's profile (placeables.Profile), SEP-joined
     minor: Mapped[str] = mapped_column(Text, default="")
     nums: Mapped[str] = mapped_column(Text, default="")
-    postings: Mapped[str] = mapped_column(Text)  # the token hashes it is posted under, space-joined
+    # The token hashes it is posted under beyond its keys' occurrence hashes (numbers' and dates'
+    # concordance keys), space-joined; rows written before migration 0005 hold them all.
+    postings: Mapped[str] = mapped_column(Text)
 
 
 class TmVocab(Base):
@@ -107,38 +110,55 @@ def variant_keys(text: str, lang: str) -> tuple[Profile, set[int]]:
 
 def _posted(lang: str, seg: Analysis) -> set[int]:
     """The hashes a segment is posted under: its match keys by occurrence, and its concordance keys."""
-    posted = set(occurrence_hashes(lang, seg.keys))
-    # The concordance keys (search_keys). A word outside a placeable is keyed by its stem, which is
-    # its concordance key too: its first occurrence's hash is posted above. Only numbers, and the
-    # words of a date, need a hash of their own (tests/test_occurrence_postings.py).
+    return set(occurrence_hashes(lang, seg.keys)) | _concordance(lang, seg)
+
+
+def _concordance(lang: str, seg: Analysis) -> set[int]:
+    """The hashes of a segment's concordance keys (search_keys) that its match keys do not give."""
+    # A word outside a placeable is keyed by its stem, which is its concordance key too: its first
+    # occurrence's hash is a match key's. Only numbers, and the words of a date, need a hash of
+    # their own (tests/test_occurrence_postings.py).
     tokens = seg.tokens
     own = [tok for tok in tokens if tok.kind == "number"]
     for place in seg.placeables:
         own.extend(tok for tok in tokens[place.first : place.last + 1] if tok.kind == "word")
-    posted.update(token_hash(lang, search_key(tok)) for tok in own)
-    return posted
+    return {token_hash(lang, search_key(tok)) for tok in own}
 
 
-# What a segment is indexed as: (lang, ntok, keys, bases, minor, nums, posting hashes sorted), a tm_entry
-# row without its ids. A plain tuple, not a NamedTuple: import workers pickle millions of them, and a
-# plain tuple pickles without a Python call.
-IndexRow = tuple[str, int, str, str, str, str, tuple[int, ...]]
+def derived_postings(lang: str, keys: str) -> set[int]:
+    """The posting hashes a tm_entry row's stored ``keys`` give: one per key occurrence."""
+    return set(occurrence_hashes(lang, split_keys(keys)))
+
+
+def entry_postings(lang: str, keys: str, stored: str) -> set[int]:
+    """Every hash a tm_entry row is posted under: those its keys give and those it stores."""
+    return derived_postings(lang, keys) | {int(x) for x in stored.split()}
+
+
+# What a segment is indexed as: (lang, ntok, keys, bases, minor, nums, stored postings, posting hashes
+# sorted): a tm_entry row without its ids, then every hash it is posted under. A plain tuple, not a
+# NamedTuple: import workers pickle millions of them, and a plain tuple pickles without a Python call.
+IndexRow = tuple[str, int, str, str, str, str, str, tuple[int, ...]]
+HASHES: Final = 7  # IndexRow's position of the posting hashes
 
 
 def index_row(text: str, lang: str) -> IndexRow:
     """The index row of a segment (pure: import workers compute it in other processes)."""
     lang = primary_lang(lang)
     seg = analyse(text, lang)
+    keys = _join(seg.keys)
+    # Derived from the joined keys exactly as entry_postings will derive them when unindexing.
+    keyed = derived_postings(lang, keys)
+    own = _concordance(lang, seg) - keyed
     # Analysis.profile's fields joined straight from the analysis: no Profile object per segment.
     values = _join([value_key(p.value) for p in seg.placeables])
-    return (lang, len(seg.keys), _join(seg.keys), _join(seg.bases), _join(seg.minor), values,
-            tuple(sorted(_posted(lang, seg))))  # fmt: skip
+    return (lang, len(seg.keys), keys, _join(seg.bases), _join(seg.minor), values, posted_text(sorted(own)),
+            tuple(sorted(keyed | own)))  # fmt: skip
 
 
 def entry_tuple(variant_id: int, unit_id: int, row: IndexRow) -> tuple[Any, ...]:
     """The tm_entry row, in column order, of a variant indexed as ``row``."""
-    *fields, hashes = row
-    return (variant_id, unit_id, *fields, posted_text(hashes))
+    return (variant_id, unit_id, *row[:HASHES])
 
 
 def _join(items: Sequence[str]) -> str:
@@ -165,9 +185,8 @@ def add_entries(session: Session, loader: Loader, rows: Iterable[tuple[int, int,
     """Write the entries of (variant id, unit id, index row) and hand their postings to ``loader``."""
     entries = []
     for variant_id, unit_id, row in rows:
-        entry = entry_tuple(variant_id, unit_id, row)
-        entries.append(entry)
-        loader.add_postings(variant_id, row[1], row[6], entry[-1])
+        entries.append(entry_tuple(variant_id, unit_id, row))
+        loader.add_postings(variant_id, row[1], row[HASHES])
     insert_rows(session, "tm_entry", entries)
 
 
@@ -190,13 +209,14 @@ def index_units(session: Session, units: Sequence[Unit]) -> None:
 
 def _unindex(session: Session, query: Any) -> None:
     """Remove the postings, vocabulary counts and entries of the entries ``query`` selects."""
-    rows = session.execute(query.with_only_columns(TmEntry.variant_id, TmEntry.ntok, TmEntry.postings)).all()
+    columns = (TmEntry.variant_id, TmEntry.lang, TmEntry.ntok, TmEntry.keys, TmEntry.postings)
+    rows = session.execute(query.with_only_columns(*columns)).all()
     if not rows:
         return
     params: list[dict[str, int]] = []
     counts: Counter[int] = Counter()
-    for variant_id, ntok, hashes in rows:
-        for h in (int(x) for x in hashes.split()):
+    for variant_id, lang, ntok, keys, stored in rows:
+        for h in entry_postings(lang, keys, stored):
             params.append({"h": h, "n": ntok, "v": variant_id})
             counts[h] -= 1
     table = cast(Table, TmPosting.__table__)

@@ -18,14 +18,15 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from nato_tm.formats.records import UnitRecord
-from nato_tm.store.memory_bulk import Loader, convert, insert_new, insert_rows, reserve_ids
-from nato_tm.store.memory_index import entry_tuple
+from nato_tm.store.memory_bulk import Loader, convert, insert_new, insert_rows, posted_text, reserve_ids
+from nato_tm.store.memory_index import HASHES, entry_tuple
 from nato_tm.store.memory_repo import UNIT_COLS, VARIANT_COLS, Prepared
 from nato_tm.store.memory_rows import among, fetch, on_postgres
 from nato_tm.text.pipeline import primary_lang
 
-# Per variant: its variant row and its tm_entry row, both without their leading ids, and its posting hashes.
-VariantReady = tuple[tuple[Any, ...], tuple[Any, ...], tuple[int, ...]]
+# Per variant: its variant row and its tm_entry row, both without their leading ids, its posting hashes
+# and, on SQLite, the same space-joined as the loader stages them (built here, in a worker).
+VariantReady = tuple[tuple[Any, ...], tuple[Any, ...], tuple[int, ...], str | None]
 # A unit: its content digest, its unit row without the id, its variants.
 Ready = tuple[str, tuple[Any, ...], tuple[VariantReady, ...]]
 _KEY, _PREV = VARIANT_COLS.index("key_hash"), VARIANT_COLS.index("prev_hash")
@@ -51,16 +52,18 @@ def ready(rec: UnitRecord, prep: Prepared, dialect: Dialect) -> Ready:
     ]  # fmt: skip
     vrows = convert(dialect, "variant", variants)
     erows = convert(dialect, "tm_entry", [entry_tuple(0, 0, row) for row in index])
-    out = tuple((vrow[2:], erow[2:], row[6]) for vrow, erow, row in zip(vrows, erows, index, strict=True))
+    sqlite = dialect.name == "sqlite"
+    out = tuple((vrow[2:], erow[2:], row[HASHES], posted_text(row[HASHES]) if sqlite else None)
+                for vrow, erow, row in zip(vrows, erows, index, strict=True))  # fmt: skip
     return digest, convert(dialect, "unit", [unit])[0][1:], out
 
 
 def prepared_of(item: Ready) -> Prepared:
     """The ``prepare`` of the record a Ready was made from (for ``save_units``)."""
     digest, _, variants = item
-    keys = tuple(v[_KEY] for v, _, _ in variants)
-    prevs = tuple(v[_PREV] for v, _, _ in variants)
-    rows = tuple((e[0], e[1], e[2], e[3], e[4], e[5], hashes) for _, e, hashes in variants)
+    keys = tuple(v[_KEY] for v, _, _, _ in variants)
+    prevs = tuple(v[_PREV] for v, _, _, _ in variants)
+    rows = tuple((e[0], e[1], e[2], e[3], e[4], e[5], e[6], hashes) for _, e, hashes, _ in variants)
     return digest, keys, prevs, rows
 
 
@@ -76,11 +79,11 @@ def save_ready(session: Session, items: Sequence[Ready], loader: Loader) -> bool
     variants: list[tuple[Any, ...]] = []
     entries: list[tuple[Any, ...]] = []
     for uid, (_, _, vs) in zip(unit_ids, items, strict=True):
-        for vrow, erow, hashes in vs:
+        for vrow, erow, hashes, posted in vs:
             vid = next(variant_ids)
             variants.append((vid, uid, *vrow))
             entries.append((vid, uid, *erow))
-            loader.add_postings(vid, erow[1], hashes, erow[-1])
+            loader.add_postings(vid, erow[1], hashes, posted)
     insert_rows(session, "variant", variants, converted=True)
     insert_rows(session, "tm_entry", entries, converted=True)
     return True
