@@ -4,7 +4,8 @@ Suites: build (TMX files of N units), imports (nato-tm import: time, RSS, concur
 lookup (latency and recall against brute force), terms (term recognition speed), tokenize (the
 one-pass Moses scanner against sacremoses: equality on the corpora, speed),
 http (gunicorn, 2 workers, wrk), pgcost (a PostgreSQL lookup's client and server CPU),
-phases (where a SQLite import's time goes), report (the machine).
+phases (where a SQLite import's time goes), report (the machine), calibrate (how fast the
+machine is at an import's kinds of work, to compare figures across machines).
 `python -m bench SUITE --help` tells each one's options.
 Nothing here is imported by the service; the results and the commands are in BENCHMARKS.md.
 """
@@ -24,6 +25,7 @@ SUITES = {
     "pgcost": "bench.pgcost",
     "phases": "bench.phases",
     "report": "bench.report",
+    "calibrate": "bench.calibrate",
 }
 
 
