@@ -62,6 +62,9 @@ class Templates:
     def fresh(self, backend: str, seeded: bool) -> str:
         return self._new(backend, f"t_{uuid.uuid4().hex[:10]}", self.template(backend, seeded))
 
+    def blank(self, backend: str) -> str:
+        return self._new(backend, f"b_{uuid.uuid4().hex[:10]}")
+
     def drop(self, url: str) -> None:
         name = make_url(url).database
         if name in self.pg_dbs:
@@ -90,6 +93,16 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 def _database(templates: Templates, backend: str, seeded: bool) -> Iterator[Database]:
     url = templates.fresh(backend, seeded)
+    db = Database(url)
+    yield db
+    db.dispose()
+    templates.drop(url)
+
+
+@pytest.fixture
+def blank_db(templates: Templates, backend: str) -> Iterator[Database]:
+    """A database without any schema (what `nato-tm init` or `nato-tm restore` starts from)."""
+    url = templates.blank(backend)
     db = Database(url)
     yield db
     db.dispose()

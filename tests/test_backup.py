@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from nato_tm.errors import Conflict, FormatError
 from nato_tm.formats.records import TermRecord
@@ -19,6 +19,7 @@ from nato_tm.services.documents import to_jsonable
 from nato_tm.services.stats import stats
 from nato_tm.services.tm_lookup import lookup
 from nato_tm.services.tm_write import add_unit
+from nato_tm.store import migrate
 from nato_tm.store.db import Database
 from nato_tm.store.termbase import Concept
 
@@ -96,6 +97,42 @@ def test_backup_refuses_a_directory_holding_a_backup(db: Database, tmp_path: Pat
     bk.backup(db, str(tmp_path / "b"))
     with pytest.raises(Conflict, match="already holds a backup"):
         bk.backup(db, str(tmp_path / "b"))
+
+
+def _index(db: Database) -> list[list[tuple[object, ...]]]:
+    """The whole memory index: postings, vocabulary counts and entries."""
+    queries = (
+        "SELECT token_hash, ntok, variant_id FROM tm_posting ORDER BY 1, 2, 3",
+        "SELECT token_hash, df FROM tm_vocab WHERE df <> 0 ORDER BY 1",
+        "SELECT variant_id, unit_id, lang, ntok, keys, postings FROM tm_entry ORDER BY 1",
+    )
+    with db.engine.connect() as conn:
+        return [[tuple(r) for r in conn.execute(text(q))] for q in queries]
+
+
+def test_restore_of_an_older_backup_migrates_the_rows_then_indexes_them(
+    db: Database, blank_db: Database, tmp_path: Path
+) -> None:
+    # A backup made at 0003, before occurrence postings (0004): the index must come out as this
+    # version builds it, not built first and then reworked by a migration written for the old one.
+    _enrich(db)
+    fresh = _index(db)
+    before = to_jsonable(lookup(db, FR, "fr", "en", prev=PREV))
+    migrate.downgrade(db, "0003")
+    bk.backup(db, str(tmp_path / "b"))
+    report = bk.restore(blank_db, str(tmp_path / "b"))
+    assert report.schema == migrate.current(blank_db) == migrate.head()
+    assert report.indexed_variants == report.rows["variant"] == len(fresh[2])
+    assert _index(blank_db) == fresh
+    assert to_jsonable(lookup(blank_db, FR, "fr", "en", prev=PREV)) == before
+
+
+def test_restore_refuses_an_empty_store_at_another_schema(db: Database, empty_db: Database, tmp_path: Path) -> None:
+    migrate.downgrade(db, "0003")
+    bk.backup(db, str(tmp_path / "b"))
+    with pytest.raises(Conflict, match=f"the backup has schema '0003' and this database is at '{migrate.head()}'"):
+        bk.restore(empty_db, str(tmp_path / "b"))
+    assert migrate.current(empty_db) == migrate.head() and to_jsonable(stats(empty_db))["units"] == 0
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

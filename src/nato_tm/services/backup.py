@@ -4,8 +4,9 @@ A backup holds one JSON Lines file per stored table (concepts, language sections
 variants, API tokens and editor accounts: every column, ids and dates included, dates in UTC ISO
 8601) and ``manifest.json`` with the schema revision, the row counts and each file's SHA-256.
 The translation-memory index is derived data: restore rebuilds it. Restoring checks the manifest,
-refuses a database that already holds data, inserts every row with its id in one transaction and
-moves PostgreSQL's id sequences past the restored ids.
+refuses a database that already holds data, and in one transaction inserts every row with its id
+(in the backup's schema), moves PostgreSQL's id sequences past them, migrates the rows to this
+version's schema and rebuilds the index.
 """
 
 from __future__ import annotations
@@ -196,10 +197,15 @@ def restore(db: Database, directory: str) -> BackupReport:
     if not migrate.known(schema):
         raise InvalidInput(f"the backup has schema {schema!r}, which this nato-tm does not know", param="directory")
     # Rows go into the schema they were written from; the migrations then bring them up to date.
-    if migrate.current(db) not in (None, schema):
-        raise Conflict(f"restore needs an empty database at schema {schema!r} or none", param="db")
+    at = migrate.current(db)
+    if at not in (None, schema):
+        raise Conflict(
+            f"the backup has schema {schema!r} and this database is at {at!r}: restore needs a new database"
+            f" (restore creates its schema) or one at {schema!r}",
+            param="db",
+        )
     migrate.upgrade(db, schema)
-    report = BackupReport(directory=str(folder), schema=schema)
+    report = BackupReport(directory=str(folder), schema=migrate.head())
 
     def work(session: Session) -> BackupReport:
         if not _is_empty(session):
@@ -208,10 +214,12 @@ def restore(db: Database, directory: str) -> BackupReport:
             path, _entry = by_table.get(table.name, (None, None))
             report.rows[table.name] = _insert_table(session, table, path) if path is not None else 0
         _reset_sequences(session)
+        # The rows' migrations run before the index is built: this code builds the index its own
+        # schema describes, which a migration written for an earlier index must not rework.
+        migrate.upgrade_in(session.connection())
         report.indexed_variants = memory_index.rebuild_index(session)
         return report
 
     db.write(work, attempts=1, bulk=True)
     db.settle()
-    report.schema = migrate.upgrade(db)[1]
     return report

@@ -6,6 +6,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 from nato_tm.store.db import Database, plan_per_execution
 
@@ -32,12 +33,17 @@ def current(db: Database) -> str | None:
 def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str]:
     """Create or upgrade the schema to the newest revision (or ``revision``); return (before, after)."""
     before = current(db)
-    cfg = _config()
     with db.engine.begin() as conn:
         plan_per_execution(conn)  # a migration may rewrite every index row in one transaction
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        upgrade_in(conn, revision)
     return before, head() if revision == "head" else revision
+
+
+def upgrade_in(conn: Connection, revision: str = "head") -> None:
+    """Upgrade the schema inside the caller's transaction on ``conn`` (which commits or rolls back all)."""
+    cfg = _config()
+    cfg.attributes["connection"] = conn  # already in a transaction: Alembic neither begins nor commits one
+    command.upgrade(cfg, revision)
 
 
 def known(revision: str) -> bool:
