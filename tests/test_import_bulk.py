@@ -28,7 +28,7 @@ from nato_tm.store import load_tuning, memory_bulk, migrate
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit, Variant
 from nato_tm.store.memory_index import TmEntry, TmPosting, TmVocab, entry_postings, unindex_units
-from nato_tm.store.memory_repo import save_units
+from nato_tm.store.memory_repo import HASH_HEX, save_units
 from nato_tm.store.revision import read_revision
 
 FR = [
@@ -141,7 +141,9 @@ def test_bulk_rows_hold_what_the_orm_would_store(empty_db: Database) -> None:
     with empty_db.session(write=True) as s:
         save_units(s, [rec])
         bulk = s.scalars(select(Unit).where(Unit.tuid == "t30")).one()
-        orm = Unit(content_hash="x" * 64, **{k: getattr(bulk, k) for k in ("tuid", "origin", "srclang", "created_by")})
+        orm = Unit(
+            content_hash="x" * HASH_HEX, **{k: getattr(bulk, k) for k in ("tuid", "origin", "srclang", "created_by")}
+        )
         orm.created_at, orm.usage_count, orm.props, orm.attrs = bulk.created_at, bulk.usage_count, rec.props, rec.attrs
         orm.notes = []
         orm.variants = [

@@ -21,7 +21,7 @@ from nato_tm.services.stats import stats
 from nato_tm.services.tm_exchange import export_tmx
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit
-from nato_tm.store.memory_repo import iter_units, unit_record
+from nato_tm.store.memory_repo import HASH_HEX, iter_units, key_hash, unit_record
 
 DATA = Path(__file__).parent / "data" / "tmx"
 
@@ -161,7 +161,8 @@ def test_stored_units_keep_keys_and_context(empty_db: Database) -> None:
     dated = next(u for u in stored(empty_db) if u.tuid == "dates")
     fr = dated.variants[0]
     assert (fr.lang, fr.lang_tag) == ("fr", "fr-FR")
-    assert len(fr.key_hash) == 64 and fr.prev_hash is not None and len(fr.prev_hash) == 64
+    assert fr.key_hash == key_hash(fr.text, "fr") and len(fr.key_hash) == HASH_HEX
+    assert fr.prev_hash == key_hash("Les pays partenaires abordent le renforcement de la coopération.", "fr")
     assert dated.origin == "IMS news"
     assert {u.origin for u in stored(empty_db)} == {"IMS news", "quirks.tmx"}
 
