@@ -107,8 +107,9 @@ def test_exact_matches_and_dedup_work_on_an_upgraded_store(db: Database) -> None
     with db.session() as session:
         for vid, _, lang, _, text_, _, _, _ in _variants(db):
             assert vid in memory_rows.exact_ids(session, lang, key_hash(text_, lang))
-    # The same sentence in other case and spacing has the same match key: an exact match still.
-    assert to_jsonable(lookup(db, "  " + FR.upper(), "fr", "en"))["matches"][0]["target"] == EN
+        # The same sentence in other case and spacing has the same match key: found through it too.
+        (fr_id,) = [vid for vid, _, _, _, text_, *_ in _variants(db) if text_ == FR]
+        assert fr_id in memory_rows.exact_ids(session, "fr", key_hash("  " + FR.upper().replace(" ", "  "), "fr"))
     # Importing the shipped memory again and writing the unit again add nothing: the content hashes match.
     again = init_store(db)
     assert [r.added for r in again.imports] == [0] * len(again.imports) and again.imports
