@@ -26,7 +26,8 @@ from nato_tm.store.memory_repo import HASH_HEX, key_hash
 from nato_tm.store.revision import read_revision
 from nato_tm.text.pipeline import match_key, primary_lang
 
-# Two consecutive sentences of the seed article, written back as a CAT tool would (with context).
+# A new unit written back as a CAT tool would, with its previous sentence as context (NATO wording, not
+# in the seed memory: the unit must be new; the seed's own 23 contexts are checked alongside).
 PREV = "Le Comité militaire de l'OTAN s'est réuni le 9 novembre 2022."
 FR = "Les chefs d'état-major de la défense ont examiné la présence avancée rehaussée de l'Alliance."
 EN = "The Chiefs of Defence reviewed the Alliance's enhanced Forward Presence."
