@@ -27,17 +27,26 @@ def _sqlite(session: Session) -> bool:
 
 
 @contextmanager
+def _pragmas(conn: Any, **values: int) -> Iterator[None]:
+    """Set these integer PRAGMAs on a SQLite connection for the block, then give back their former values."""
+    before = {name: int(conn.exec_driver_sql(f"PRAGMA {name}").scalar_one()) for name in values}
+    for name, value in values.items():
+        conn.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            conn.exec_driver_sql(f"PRAGMA {name} = {value}")
+
+
+@contextmanager
 def sorting(conn: Any) -> Iterator[None]:
     """A small page cache for this SQLite connection while one large sort runs (``conn``: a Connection)."""
     # SQLite sorts in runs as large as the page cache. Runs of an import's 256 MB sorted in memory
     # far slower than small ones merged by the sorter threads: 16.5M postings 16 -> 9 s wall,
     # 27 -> 16 s CPU; the key index of 2M variants 3.6-4.4 -> 1.7-2.1 s.
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    conn.exec_driver_sql(f"PRAGMA cache_size = {-SORT_CACHE_KIB}")
-    try:
+    with _pragmas(conn, cache_size=-SORT_CACHE_KIB):
         yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
 @contextmanager
@@ -117,20 +126,9 @@ def larger_cache(session: Session, kib: int = CACHE_KIB) -> Iterator[None]:
     if not _sqlite(session):
         yield
         return
-    conn = session.connection()
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    mapped = conn.exec_driver_sql("PRAGMA mmap_size").scalar_one()
-    threads = conn.exec_driver_sql("PRAGMA threads").scalar_one()
-    conn.exec_driver_sql(f"PRAGMA cache_size = {-int(kib)}")
-    # A map would add every page the load touches to this process's resident memory (the bounded
-    # page cache above is what an import needs); readers keep theirs.
-    conn.exec_driver_sql("PRAGMA mmap_size = 0")
-    # The final move of a large load's postings sorts them (millions of rows, spilled to temporary
-    # files): helper threads sort the spilled parts in parallel (1M units: 41 s -> 28 s).
-    conn.exec_driver_sql(f"PRAGMA threads = {SORT_THREADS}")
-    try:
+    # No memory map: it would add every page the load touches to this process's resident memory
+    # (the bounded page cache is what an import needs); readers keep theirs. Sorter helper threads:
+    # the final move of a large load's postings sorts millions of rows, spilled to temporary files,
+    # and the threads sort the spilled parts in parallel (1M units: 41 s -> 28 s).
+    with _pragmas(session.connection(), cache_size=-int(kib), mmap_size=0, threads=SORT_THREADS):
         yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
-        conn.exec_driver_sql(f"PRAGMA mmap_size = {int(mapped)}")
-        conn.exec_driver_sql(f"PRAGMA threads = {int(threads)}")
