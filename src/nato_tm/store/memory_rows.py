@@ -164,7 +164,7 @@ def targets(session: Session, unit_ids: Sequence[int], lang: str) -> list[Target
     """The ``lang`` variants of these units, by id."""
     # No language condition in SQL: without planner statistics (a fresh SQLite store is never
     # ANALYZEd) SQLite read it through the (lang, key_hash) index, a scan of every target-language
-    # variant (377 ms at 100k units, see BENCHMARKS.md); by unit_id it reads two rows a unit.
+    # variant (377 ms at 100k units, see docs/benchmarks-history.md); by unit_id it reads two rows a unit.
     out: list[TargetRow] = []
     for chunk in chunks(list(unit_ids)):
         cond, params = among(session, "unit_id", chunk)
