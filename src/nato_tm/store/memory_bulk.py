@@ -30,8 +30,7 @@ from nato_tm.store.load_tuning import sorting
 Row = tuple[Any, ...]
 POSTING_RUN = 300_000  # postings kept before a sorted write (about 40 MB of tuples)
 VOCAB_RUN = 200_000  # distinct hashes kept before their counts are written
-STAGE = "nato_tm_posted_load"  # temporary table of a large load's postings (SQLite: a row per variant)
-PG_SORT_MEM = "256MB"  # PostgreSQL work_mem of the final sorted move of a large load's postings
+STAGE = "nato_tm_posted_load"  # SQLite temporary table of a large load's postings, a row per variant
 SQLITE_PARAMS = 999  # bound parameters per statement that every SQLite build accepts
 
 
@@ -144,10 +143,10 @@ def insert_new(session: Session, name: str, rows: Sequence[Row]) -> int:
     return _sqlite_insert(session, name, rows, conflict="IGNORE")
 
 
-def _pg_copy(session: Session, name: str, rows: Sequence[Row], cols: str = "") -> None:
+def _pg_copy(session: Session, name: str, rows: Sequence[Row]) -> None:
     conn = session.connection()
     raw: Any = conn.connection.driver_connection
-    cols = cols or ",".join(c.name for c in table(name).columns)
+    cols = ",".join(c.name for c in table(name).columns)
     try:
         with raw.cursor() as cur, cur.copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
             for row in rows:
@@ -209,14 +208,13 @@ def posted_text(hashes: Sequence[int]) -> str:
 class Loader:
     """Collects postings and vocabulary counts for one write transaction; ``flush`` writes them.
 
-    Postings are keyed by token hash, so each run of them lands all over the postings B-tree. Once
-    a load outgrows one run, runs go to a temporary table instead (appends only), and ``flush``
-    moves them into ``tm_posting`` in one pass in key order: each page of the tree is visited once,
-    not once per run (once the tree outgrows the page cache, every run would re-read and re-dirty
-    most of it). The temporary table is this connection's alone. On SQLite it holds one row per
-    variant, its hashes space-joined (``posted_text``): SQLite expands them (``json_each``) as it
-    sorts, instead of Python building and binding a row per posting (16.5M at 1M units). On
-    PostgreSQL it holds the posting rows, copied in as they come.
+    Postings are keyed by token hash, so each run of them lands all over the postings B-tree. On
+    SQLite, once a load outgrows one run, runs go to a temporary table instead (appends only), and
+    ``flush`` moves them into ``tm_posting`` in one pass in key order: each page of the tree is
+    visited once, not once per run (once the tree outgrows the page cache, every run would re-read
+    and re-dirty most of it). The temporary table is this connection's alone, and holds one row
+    per variant, its hashes space-joined (``posted_text``): SQLite expands them (``json_each``) as it
+    sorts, instead of Python building and binding a row per posting (16.5M at 1M units).
     """
 
     def __init__(self, session: Session) -> None:
@@ -227,7 +225,6 @@ class Loader:
         self.counts: Counter[int] = Counter()
         self.uncounted: list[Sequence[int]] = []  # hashes of ``rows`` not yet in ``counts``
         self.staged = False
-        self._staged = f"temp.{STAGE}" if self.sqlite else f"pg_temp.{STAGE}"  # this connection's own
 
     def add_postings(self, variant_id: int, ntok: int, hashes: Sequence[int], posted: str | None = None) -> None:
         """Post a variant under its hashes and count them in the vocabulary; ``posted``: the hashes space-joined."""
@@ -248,54 +245,38 @@ class Loader:
         # Counted a run at a time: one Counter.update per variant cost twice as much (5 s of a 1M import).
         self.counts.update(chain.from_iterable(self.uncounted))
         self.uncounted = []
-        if self.staged or not final:
+        if not self.sqlite:
+            self.rows.sort()
+            insert_rows(self.session, "tm_posting", self.rows)
+        elif self.staged or not final:
             self._stage()
             if final:
                 self._move()
-        elif self.sqlite:  # a small load: one sorted insert, no temporary table
+        else:  # a small load: one sorted insert, no temporary table
             rows = sorted((int(h), ntok, vid) for vid, ntok, posted in self.rows for h in posted.split())
             _sqlite_insert(self.session, "tm_posting", rows)
-        else:
-            self.rows.sort()
-            insert_rows(self.session, "tm_posting", self.rows)
         self.rows = []
         self.pending = 0
 
     def _stage(self) -> None:
         conn = self.session.connection()
         if not self.staged:
-            cols = (
-                "variant_id INTEGER NOT NULL, ntok INTEGER NOT NULL, posted TEXT NOT NULL"
-                if self.sqlite
-                else "token_hash BIGINT NOT NULL, ntok INTEGER NOT NULL, variant_id INTEGER NOT NULL"
-            )
+            cols = "variant_id INTEGER NOT NULL, ntok INTEGER NOT NULL, posted TEXT NOT NULL"
             conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ({cols})")
-            conn.exec_driver_sql(f"DELETE FROM {self._staged}")  # nothing left by an earlier load on this connection
+            conn.exec_driver_sql(f"DELETE FROM temp.{STAGE}")  # nothing left by an earlier load on this connection
             self.staged = True
-        if self.sqlite:
-            _sqlite_insert(self.session, STAGE, self.rows, columns=3)
-        else:
-            _pg_copy(self.session, STAGE, self.rows, "token_hash,ntok,variant_id")
+        _sqlite_insert(self.session, STAGE, self.rows, columns=3)
 
     def _move(self) -> None:
+        # "1 2 3" -> [1,2,3]: json_each gives each hash as a 64-bit integer, as tm_posting stores it.
+        hashes = "json_each('[' || replace(s.posted, ' ', ',') || ']')"
         conn = self.session.connection()
-        if self.sqlite:
-            # "1 2 3" -> [1,2,3]: json_each gives each hash as a 64-bit integer, as tm_posting stores it.
-            hashes = "json_each('[' || replace(s.posted, ' ', ',') || ']')"
-            with sorting(conn):  # the postings go in in key order: appends need no large cache
-                conn.exec_driver_sql(
-                    "INSERT OR FAIL INTO tm_posting (token_hash, ntok, variant_id)"
-                    f" SELECT h.value, s.ntok, s.variant_id FROM {self._staged} s, {hashes} h ORDER BY 1, 2, 3"
-                )
-        else:
-            # In key order, each leaf of the postings' index is visited once (and a new store's is
-            # built by appends), not once per run; the sort's memory is this transaction's alone.
-            conn.exec_driver_sql(f"SET LOCAL work_mem = '{PG_SORT_MEM}'")  # until the transaction ends
+        with sorting(conn):  # the postings go in in key order: appends need no large cache
             conn.exec_driver_sql(
-                "INSERT INTO tm_posting (token_hash, ntok, variant_id)"
-                f" SELECT token_hash, ntok, variant_id FROM {self._staged} ORDER BY 1, 2, 3"
+                "INSERT OR FAIL INTO tm_posting (token_hash, ntok, variant_id)"
+                f" SELECT h.value, s.ntok, s.variant_id FROM temp.{STAGE} s, {hashes} h ORDER BY 1, 2, 3"
             )
-        conn.exec_driver_sql(f"DROP TABLE {self._staged}")
+        conn.exec_driver_sql(f"DROP TABLE temp.{STAGE}")
         self.staged = False
 
     def _write_vocab(self) -> None:
