@@ -15,7 +15,10 @@ from nato_tm.store import memory_bulk
 from nato_tm.store.db import Database
 from nato_tm.store.memory_bulk import insert_rows, reserve_ids
 
-COLS = "id, content_hash, tuid, origin, srclang, created_at, created_by, changed_at, changed_by, usage_count"
+COLS = (
+    "id, content_hash, tuid, origin, srclang, created_at, created_by, changed_at, changed_by, usage_count,"
+    " last_used_at, props, notes, attrs"
+)  # every column of unit, in table order
 
 
 def unit_row(uid: int, *, tuid: str | None, by: str | None) -> tuple[Any, ...]:
@@ -61,7 +64,7 @@ def test_literal_nulls_store_what_bound_nones_store(empty_db: Database, monkeypa
     assert len(bulk) == 10
     assert bulk == stored(empty_db, ids[0] + 1000, ids[-1] + 1000)
     assert bulk[0][:2] == (None, "null") and bulk[4][:2] == (f"t{ids[4]}", "text") and bulk[5][:2] == (None, "null")
-    # tuid, srclang and created_by NULL throughout the first statement: written literally, not bound.
+    # The columns NULL throughout a statement are written literally, the others bound.
     assert len(statements) == 4
     assert statements[0].count("NULL") == 3 * 6  # tuid, srclang, created_by, changed_at, changed_by, last_used_at
     assert statements[1].count("NULL") == 3 * 5  # tuid bound: it holds a value in one row
