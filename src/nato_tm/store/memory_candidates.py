@@ -233,7 +233,7 @@ def _count_postings(session: Session, groups: dict[int, list[int]], lo: int) -> 
 
 @contextmanager
 def _packed(session: Session, sql: str, params: Sequence[Any]) -> Iterator[Iterable[int]]:
-    """The packed candidates that a statement of one integer column selects, as they come."""
+    """The packed candidates that a statement of one integer column ``p`` selects, read as one array."""
     # A driver builds a Python row per posting: psycopg 15 ms of client CPU for 30k postings, Python's
     # sqlite3 0.5 us a posting. As one array they cost a fifth (PostgreSQL: a binary int8 array) or
     # about half (SQLite: one JSON array, built by SQLite, parsed by json.loads; 40k postings 12.7 ms
