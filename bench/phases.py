@@ -8,11 +8,20 @@ table (the importing process's share of the loop), the final sorted move of the 
 of the load (key index, triggers, commit) and the checkpoint (``Database.settle``). Each phase is
 given as its start and length in seconds from the start. Wall-clock time: on a loaded machine the
 inserts also count the time this process waited for a core.
+
+    python -m bench phases --n 1000000 --analysis record   # the same, keeping what the workers computed
+    python -m bench phases --n 1000000 --analysis replay   # the workers read it back instead of computing it
+
+``replay`` measures the import with the workers' analysis (TMX parse, tokenising, keys, rows: all
+of ``import_workers.ready_items``) costing only a read of its pickled result: what the store's side of
+an import costs when analysis is as cheap as it can be. The record (/tmp/nato-bench/analysis-N/,
+about 1 KB a unit) must come from the same file and code.
 """
 
 from __future__ import annotations
 
 import argparse
+import pickle
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -20,6 +29,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from bench.build import WORK, write_tmx
+from nato_tm.services import import_workers
 from nato_tm.services.importer import import_path
 from nato_tm.store import memory_bulk, migrate
 from nato_tm.store.db import Database
@@ -57,7 +67,34 @@ def timers(spent: Counter[str], rows: Counter[str], marks: dict[str, float]) -> 
         memory_bulk._sqlite_insert, memory_bulk.Loader._move, Database.settle = insert, move, settle  # type: ignore[method-assign]
 
 
-def run(n: int, workers: int) -> None:
+@contextmanager
+def analysis(mode: str | None, n: int) -> Iterator[None]:
+    """Record the workers' results of each run of the file (``record``), or read them back (``replay``)."""
+    if mode is None:
+        yield
+        return
+    folder = WORK / f"analysis-{n}"
+    folder.mkdir(exist_ok=True)
+    real = import_workers.ready_items
+
+    def recorded(head: Any, dialect: Any, piece: import_workers.Piece) -> list[Any]:
+        found = real(head, dialect, piece)
+        (folder / f"{piece[1]}.pickle").write_bytes(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
+        return found
+
+    def replayed(head: Any, dialect: Any, piece: import_workers.Piece) -> list[Any]:
+        found: list[Any] = pickle.loads((folder / f"{piece[1]}.pickle").read_bytes())
+        return found
+
+    # Patched before the pool forks: the workers call the module's ready_items, so they run the patch.
+    import_workers.ready_items = recorded if mode == "record" else replayed
+    try:
+        yield
+    finally:
+        import_workers.ready_items = real
+
+
+def run(n: int, workers: int, mode: str | None = None) -> None:
     """Import the N-unit file into a new store and print its phases and inserts."""
     source = write_tmx(n)
     path = WORK / f"phases-{n}.sqlite3"
@@ -68,7 +105,7 @@ def run(n: int, workers: int) -> None:
     spent: Counter[str] = Counter()
     rows: Counter[str] = Counter()
     marks: dict[str, float] = {}
-    with timers(spent, rows, marks):
+    with timers(spent, rows, marks), analysis(mode, n):
         start = time.perf_counter()
         report = import_path(db, str(source), workers=workers)
         wall = time.perf_counter() - start
@@ -90,8 +127,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--analysis", choices=["record", "replay"], help="keep, or read back, the workers' results")
     args = parser.parse_args()
-    run(args.n, args.workers)
+    run(args.n, args.workers, args.analysis)
 
 
 if __name__ == "__main__":
