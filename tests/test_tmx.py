@@ -21,7 +21,7 @@ from nato_tm.services.stats import stats
 from nato_tm.services.tm_exchange import export_tmx
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit
-from nato_tm.store.memory_repo import HASH_HEX, iter_units, key_hash, unit_record
+from nato_tm.store.memory_repo import HASH_HEX, key_hash, unit_records
 
 DATA = Path(__file__).parent / "data" / "tmx"
 
@@ -179,7 +179,7 @@ def other_db(tmp_path: Path) -> Database:
 def memory(db: Database) -> list[tuple[object, ...]]:
     """Everything a unit holds, as comparable tuples (ids and hashes aside)."""
     with db.session() as s:
-        units = [unit_record(u) for u in iter_units(s)]
+        units = list(unit_records(s))
     return sorted(
         (
             (

@@ -20,7 +20,7 @@ from typing import IO
 from nato_tm.formats import tmx_write
 from nato_tm.formats.tmx import ORIGIN_PROP
 from nato_tm.store.db import Database
-from nato_tm.store.memory_repo import iter_units, unit_record
+from nato_tm.store.memory_repo import unit_records
 
 
 def export_tmx(db: Database, stream: IO[bytes]) -> int:
@@ -28,8 +28,7 @@ def export_tmx(db: Database, stream: IO[bytes]) -> int:
     count = 0
     with db.session() as session:
         tmx_write.write_header(stream, notes=[{"text": "Exported from nato-tm, a French/English translation memory."}])
-        for unit in iter_units(session):
-            rec = unit_record(unit)
+        for rec in unit_records(session):
             if rec.origin:
                 rec.props = [{"type": ORIGIN_PROP, "value": rec.origin}, *rec.props]
             tmx_write.write_unit(stream, rec)

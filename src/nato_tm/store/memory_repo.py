@@ -270,7 +270,8 @@ def _insert(session: Session, units: list[NewUnit], loader: Loader) -> None:
     memory_index.add_entries(session, loader, entries)
 
 
-def _variant_record(v: Variant) -> VariantRecord:
+def _variant_record(v: Any) -> VariantRecord:
+    """A row of a variant's columns as a record."""
     return VariantRecord(
         lang_tag=v.lang_tag,
         text=v.text,
@@ -286,10 +287,10 @@ def _variant_record(v: Variant) -> VariantRecord:
     )
 
 
-def unit_record(unit: Unit) -> UnitRecord:
-    """A stored unit as a format-neutral record (for export and API documents)."""
+def _unit_record(unit: Any, variants: list[VariantRecord]) -> UnitRecord:
+    """A row of a unit's columns and its variants' records as a record."""
     return UnitRecord(
-        variants=[_variant_record(v) for v in unit.variants],
+        variants=variants,
         tuid=unit.tuid,
         srclang=unit.srclang,
         origin=unit.origin,
@@ -305,17 +306,27 @@ def unit_record(unit: Unit) -> UnitRecord:
     )
 
 
-def iter_units(session: Session, batch: int = 1000) -> Iterator[Unit]:
-    """Every unit with its variants, in id order, a batch at a time (keyset paging: memory stays flat)."""
+_RECORD_UNIT = select(*(c for c in Unit.__table__.columns if c.name != "content_hash"))
+_RECORD_VARIANT = select(*(c for c in Variant.__table__.columns if c.name not in ("key_hash", "prev_hash")))
+
+
+def unit_records(session: Session, batch: int = 1000) -> Iterator[UnitRecord]:
+    """Every stored unit as a record, in id order, a batch at a time (keyset paging: memory stays flat)."""
+    # Rows, not ORM objects: building, tracking and expunging a million instances was most of an
+    # export's time (a 1M-unit TMX export: 169 s with them, about 100 s without).
     last = 0
     while True:
-        stmt = select(Unit).where(Unit.id > last).order_by(Unit.id).limit(batch).options(selectinload(Unit.variants))
-        units = list(session.scalars(stmt))
+        conn = session.connection()  # Core execution: the session's ORM handling of rows cost 5 % more
+        units = conn.execute(_RECORD_UNIT.where(Unit.id > last).order_by(Unit.id).limit(batch)).all()
         if not units:
             return
-        yield from units
+        variants: dict[int, list[VariantRecord]] = {u.id: [] for u in units}
+        # The batch's units are the ids in (last, its last]: one range of the unit_id index, in id order.
+        span = Variant.unit_id.between(last + 1, units[-1].id)
+        for v in conn.execute(_RECORD_VARIANT.where(span).order_by(Variant.id)):
+            variants[v.unit_id].append(_variant_record(v))
+        yield from (_unit_record(u, variants[u.id]) for u in units)
         last = units[-1].id
-        session.expunge_all()
 
 
 def term_rows(session: Session, langs: Sequence[str] = ("fr", "en")) -> list[tuple[str, str, str]]:
