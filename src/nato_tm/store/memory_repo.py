@@ -157,6 +157,8 @@ def _merge_variants(unit: Unit | NewUnit, rec: UnitRecord) -> bool:
         if match.prev_hash is None and vrec.context_prev:
             match.prev_hash = key_hash(vrec.context_prev, match.lang)
             changed = True
+        # CAT tools such as OmegaT date the translation (the tuv), not the tu: a later change is kept.
+        changed |= _later_change(match, vrec.changed_at, vrec.changed_by)
     return changed
 
 
@@ -188,10 +190,16 @@ def _later(unit: Unit | NewUnit, rec: UnitRecord) -> bool:
     if rec.last_used_at and (unit.last_used_at is None or rec.last_used_at > as_utc(unit.last_used_at)):  # type: ignore[operator]
         unit.last_used_at = rec.last_used_at
         changed = True
-    if rec.changed_at and (unit.changed_at is None or rec.changed_at > as_utc(unit.changed_at)):  # type: ignore[operator]
-        unit.changed_at, unit.changed_by = rec.changed_at, rec.changed_by or unit.changed_by
-        changed = True
-    return changed
+    return _later_change(unit, rec.changed_at, rec.changed_by) or changed
+
+
+def _later_change(stored: Any, changed_at: datetime | None, changed_by: str | None) -> bool:
+    """Take a change date (and who made it) later than the stored unit's or variant's; whether it was."""
+    known = as_utc(stored.changed_at)
+    if changed_at is None or (known is not None and changed_at <= known):
+        return False
+    stored.changed_at, stored.changed_by = changed_at, changed_by or stored.changed_by
+    return True
 
 
 def existing(session: Session, digests: Sequence[str]) -> dict[str, Unit]:
