@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from nato_tm.store.db import Database
 from nato_tm.store.memory import Unit, Variant
@@ -78,3 +78,42 @@ def test_every_unit_comes_back_whole_in_id_order(empty_db: Database, batch: int)
 def test_an_empty_memory_gives_no_records(empty_db: Database) -> None:
     with empty_db.session() as s:
         assert list(unit_records(s)) == []
+
+
+def test_a_unit_committed_between_a_batchs_two_reads_waits_for_the_next_export(empty_db: Database) -> None:
+    """The units and their variants are two statements: a unit committed in between is not half-read."""
+    with empty_db.session(write=True) as s:
+        for uid, (fr, en) in zip((1, 2, 10), SEED, strict=True):
+            s.add(
+                Unit(
+                    id=uid,
+                    content_hash=f"h{uid}",
+                    origin="seed-article",
+                    variants=[variant("fr", fr), variant("en", en)],
+                )
+            )
+
+    def commit_unit_5(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "FROM unit" in statement and not done:
+            done.append(True)
+            with empty_db.session(write=True) as other:
+                other.add(
+                    Unit(
+                        id=5,
+                        content_hash="h5",
+                        origin="late",
+                        variants=[variant("fr", "Bonjour."), variant("en", "Hello.")],
+                    )
+                )
+
+    done: list[bool] = []
+    event.listen(empty_db.engine, "after_cursor_execute", commit_unit_5)
+    try:
+        with empty_db.session() as s:
+            first = list(unit_records(s))
+    finally:
+        event.remove(empty_db.engine, "after_cursor_execute", commit_unit_5)
+    assert done
+    assert [(r.origin, len(r.variants)) for r in first] == [("seed-article", 2)] * 3
+    with empty_db.session() as s:
+        assert [r.origin for r in unit_records(s)] == ["seed-article", "seed-article", "late", "seed-article"]
