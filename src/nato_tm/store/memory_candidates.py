@@ -238,7 +238,7 @@ def _packed(session: Session, sql: str, params: Sequence[Any]) -> Iterator[Itera
     # sqlite3 0.5 us a posting. As one array they cost a fifth (PostgreSQL: a binary int8 array) or
     # about half (SQLite: one JSON array, built by SQLite, parsed by json.loads; 40k postings 12.7 ms
     # against 21 ms), the aggregate included.
-    if session.connection().dialect.name == "postgresql":
+    if memory_rows.on_postgres(session):
         with memory_rows.cursor(session, f"SELECT array_agg(p) FROM ({sql}) AS s", params, binary=True) as cur:
             yield cur.fetchone()[0] or ()
     else:
@@ -250,7 +250,7 @@ def _add_key(session: Session, total: dict[int, int], h: int, df: int, lo: int, 
     """Count one more key for the candidates already found (its other postings cannot reach t)."""
     # Not on PostgreSQL: its per-candidate seeks cost more than one binary array of the postings
     # (12,417 candidates: 32 ms against 6.5 ms).
-    if len(total) * PROBE_RATIO < df and session.connection().dialect.name == "sqlite":
+    if len(total) * PROBE_RATIO < df and not memory_rows.on_postgres(session):
         hits: Iterable[int] = _probe(session, total, h)
         for key in hits:
             total[key] += 1
