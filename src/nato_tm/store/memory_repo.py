@@ -187,16 +187,21 @@ def merge(unit: Unit | NewUnit, rec: UnitRecord) -> bool:
 
 def _later(unit: Unit | NewUnit, rec: UnitRecord) -> bool:
     changed = False
-    if rec.last_used_at and (unit.last_used_at is None or rec.last_used_at > as_utc(unit.last_used_at)):  # type: ignore[operator]
+    if _later_than(rec.last_used_at, unit.last_used_at):
         unit.last_used_at = rec.last_used_at
         changed = True
     return _later_change(unit, rec.changed_at, rec.changed_by) or changed
 
 
+def _later_than(new: datetime | None, stored: datetime | None) -> bool:
+    """Whether a date read from a file is later than the stored one (or the only one)."""
+    known = as_utc(stored)
+    return new is not None and (known is None or new > known)
+
+
 def _later_change(stored: Any, changed_at: datetime | None, changed_by: str | None) -> bool:
     """Take a change date (and who made it) later than the stored unit's or variant's; whether it was."""
-    known = as_utc(stored.changed_at)
-    if changed_at is None or (known is not None and changed_at <= known):
+    if not _later_than(changed_at, stored.changed_at):
         return False
     stored.changed_at, stored.changed_by = changed_at, changed_by or stored.changed_by
     return True
