@@ -327,9 +327,9 @@ def unit_records(session: Session, batch: int = 1000) -> Iterator[UnitRecord]:
     """Every stored unit as a record, in id order, a batch at a time (keyset paging: memory stays flat)."""
     # Rows, not ORM objects: building, tracking and expunging a million instances was most of an
     # export's time (a 1M-unit TMX export: 169 s with them, 93 s without).
+    conn = session.connection()  # Core execution: the session's ORM handling of rows cost 5 % more
     last = 0
     while True:
-        conn = session.connection()  # Core execution: the session's ORM handling of rows cost 5 % more
         units = conn.execute(_RECORD_UNIT.where(Unit.id > last).order_by(Unit.id).limit(batch)).all()
         if not units:
             return
