@@ -7,16 +7,25 @@ says what it is in a prop: ``x-bench-origin`` = the corpus file, or ``derived``.
 
     python -m bench build --n 100000            # writes /tmp/nato-bench/mem-100000.tmx
     python -m bench build --n 100000 --import   # and imports it into /tmp/nato-bench/mem-100000.sqlite3
+    python -m bench build --n 100000 --style cat  # the same units as CAT tools write them: mem-100000-cat.tmx
+
+``--style cat`` dresses the same units as files from CAT tools come: every tu dated, with its
+author, in Trados's way (dates, ids and usage on the tu) or OmegaT's (dates and ids on each tuv),
+alternately, and one unit in six with inline formatting tags (a ``bpt``/``ept`` pair around the
+first word of each segment, as a bold run), so that an import pays what real files make it pay.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import re
 import shutil
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from bench.lookup import Corpus, load
 from nato_tm.formats.records import UnitRecord, VariantRecord
@@ -32,9 +41,16 @@ def corpus(n: int, seed: int = SEED) -> Corpus:
     return load(n, random.Random(seed))
 
 
-def tmx_path(n: int) -> Path:
-    """Where the N-unit TMX file lives."""
-    return WORK / f"mem-{n}.tmx"
+STYLES = ("plain", "cat")
+CAT_START = datetime(2019, 1, 7, 8, 30, tzinfo=UTC)
+CAT_USERS = ("jdupont", "mlefebvre", "asmith", "kwalker", "ROOT")
+TAGGED = (0, 7)  # the units i with i % 12 in TAGGED have inline tags (--style cat): one in six, of either style
+_FIRST_WORD = re.compile(r"\w+")
+
+
+def tmx_path(n: int, style: str = "plain") -> Path:
+    """Where the N-unit TMX file of a style lives."""
+    return WORK / (f"mem-{n}.tmx" if style == "plain" else f"mem-{n}-{style}.tmx")
 
 
 def sqlite_path(n: int, tag: str = "") -> Path:
@@ -53,9 +69,38 @@ def record(i: int, fr: str, en: str, origin: str) -> UnitRecord:
     )
 
 
-def write_tmx(n: int, path: Path | None = None, seed: int = SEED) -> Path:
-    """Write the N-unit TMX file (once: an existing file of the same N is reused)."""
-    path = path or tmx_path(n)
+def _bold_first_word(text: str) -> str | None:
+    """The segment's inner XML with its first word in a bold run (bpt/ept), or None if it has no word."""
+    found = _FIRST_WORD.search(text)
+    if found is None:
+        return None
+    s, e = found.span()
+    bold = f'<bpt i="1">&lt;b&gt;</bpt>{escape(text[s:e])}<ept i="1">&lt;/b&gt;</ept>'
+    return escape(text[:s]) + bold + escape(text[e:])
+
+
+def cat_record(i: int, fr: str, en: str, origin: str) -> UnitRecord:
+    """One benchmark unit as a CAT tool writes it: dated and signed, in Trados's or OmegaT's way, sometimes tagged."""
+    rec = record(i, fr, en, origin)
+    created = CAT_START + timedelta(minutes=7 * i)
+    changed = created + timedelta(days=i % 90, seconds=i % 3600)
+    author, editor = CAT_USERS[i % len(CAT_USERS)], CAT_USERS[(i // 7) % len(CAT_USERS)]
+    if i % 2 == 0:  # Trados: on the tu
+        rec.created_at, rec.created_by, rec.changed_at, rec.changed_by = created, author, changed, editor
+        rec.usage_count, rec.last_used_at = i % 5, changed + timedelta(days=3)
+    else:  # OmegaT: on each tuv
+        for v in rec.variants:
+            v.created_at, v.created_by, v.changed_at, v.changed_by = created, author, changed, editor
+    if i % 12 in TAGGED:
+        for v in rec.variants:
+            v.markup = _bold_first_word(v.text)
+    return rec
+
+
+def write_tmx(n: int, path: Path | None = None, seed: int = SEED, style: str = "plain") -> Path:
+    """Write the N-unit TMX file of a style (once: an existing file of the same N and style is reused)."""
+    path = path or tmx_path(n, style)
+    make = cat_record if style == "cat" else record
     if path.exists():
         return path
     mem = corpus(n, seed).memory
@@ -64,7 +109,7 @@ def write_tmx(n: int, path: Path | None = None, seed: int = SEED) -> Path:
     with tmp.open("wb") as stream:
         write_header(stream, srclang="fr", props=[{"type": "x-bench", "value": f"n={n} seed={seed}"}])
         for i, (fr, en, origin) in enumerate(mem):
-            write_unit(stream, record(i, fr, en, origin))
+            write_unit(stream, make(i, fr, en, origin))
         write_footer(stream)
     tmp.rename(path)
     return path
@@ -82,11 +127,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench build", description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, action="append", help="units (repeatable; default 10k, 100k, 1M)")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--style", choices=STYLES, default="plain", help="cat: dated, signed, some tags")
     args = parser.parse_args(argv)
     for n in args.n or [10_000, 100_000, 1_000_000]:
         check_disk(4000 * n)
         t0 = time.perf_counter()
-        path = write_tmx(n, seed=args.seed)
+        path = write_tmx(n, seed=args.seed, style=args.style)
         print(f"{path}: {path.stat().st_size >> 20} MiB ({time.perf_counter() - t0:.0f} s)")
 
 

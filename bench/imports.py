@@ -32,7 +32,7 @@ from pathlib import Path
 
 from sqlalchemy import event, make_url, text
 
-from bench.build import WORK, corpus, write_tmx
+from bench.build import STYLES, WORK, corpus, write_tmx
 from bench.lookup import pg_admin, pg_database, pg_drop
 from bench.pgproc import ServerSampler, cpu_s, pss_mb
 from nato_tm.store.db import Database
@@ -103,9 +103,18 @@ def lookup_loop(url: str, queries: list[str], stop: threading.Event, run: Import
 
 
 def run_import(
-    n: int, url: str, *, lookups: bool, profile: Path | None, timeout: float, seed: int = 1, pg_name: str | None = None
+    n: int,
+    url: str,
+    *,
+    lookups: bool,
+    profile: Path | None,
+    timeout: float,
+    seed: int = 1,
+    pg_name: str | None = None,
+    style: str = "plain",
 ) -> ImportRun:
-    path = write_tmx(n, WORK / f"mem-{n}-seed{seed}.tmx" if seed != 1 else None, seed=seed)
+    other = WORK / f"mem-{n}-seed{seed}{'' if style == 'plain' else '-' + style}.tmx"
+    path = write_tmx(n, other if seed != 1 else None, seed=seed, style=style)
     cmd = [nato_tm(), "--db", url, "import", str(path)]
     if profile:
         spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
@@ -251,6 +260,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base", type=Path, default=None, help="SQLite store to copy and import into")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed of the TMX file (2: other units)")
     parser.add_argument("--keep-db", default=None, help="with --pg: the database to drop, create, import into and keep")
+    parser.add_argument("--style", choices=STYLES, default="plain", help="the TMX file's style (bench build --style)")
     args = parser.parse_args(argv)
     if args.keep_db and (not args.pg or len(args.n or []) != 1):
         parser.error("--keep-db needs --pg and exactly one --n")
@@ -275,6 +285,7 @@ def main(argv: list[str] | None = None) -> None:
                 timeout=args.timeout,
                 seed=args.seed,
                 pg_name=args.keep_db or pg_name,
+                style=args.style,
             )
         finally:
             if pg_name:
