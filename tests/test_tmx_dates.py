@@ -1,4 +1,4 @@
-"""TMX dates: TMX's own form read field by field gives exactly what strptime gave, valid or not."""
+"""TMX dates: TMX's own form read by fromisoformat gives exactly what strptime gave, valid or not."""
 
 from __future__ import annotations
 

@@ -89,13 +89,13 @@ _TMX_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
 
 
 def _tmx_date(value: str) -> datetime | None:
-    """The date of a string in TMX's own form, read field by field; None if a field is out of range."""
+    """The date of a string in TMX's own form; None if a field is out of range."""
     # strptime takes ~8 us a date, and CAT tools write three or four dates a unit: a tenth of what
-    # a worker spends on a unit. In this form each field has exactly two digits (four for the
-    # year), so strptime would split it the same way, and it fails exactly where datetime() does.
+    # a worker spends on a unit. Since Python 3.11 fromisoformat reads ISO 8601's basic form, which
+    # this is, in C (0.3 us); each field has exactly two digits (four for the year), so strptime
+    # would split it the same way, and both refuse the same out-of-range fields (tests/test_tmx_dates.py).
     try:
-        return datetime(int(value[0:4]), int(value[4:6]), int(value[6:8]), int(value[9:11]),
-                        int(value[11:13]), int(value[13:15]), tzinfo=UTC)  # fmt: skip
+        return datetime.fromisoformat(value)
     except ValueError:
         return None
 
