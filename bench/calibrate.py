@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench.build import write_tmx
 
@@ -67,27 +68,40 @@ def dict_lookups() -> float:
     return _cpu(run) / len(keys) * 1e9
 
 
-def worker_us_per_unit(n: int, runs: int) -> float:
-    """CPU microseconds a chunk worker spends on a unit of the N-unit bench file."""
+def worker_inputs(n: int, runs: int, style: str = "plain") -> tuple[Any, Any, list[Any]]:
+    """(head, dialect, pieces): the first ``runs`` + 2 runs of the N-unit bench file, as a chunk worker gets them."""
     from nato_tm.formats import tmx_chunks
     from nato_tm.formats.registry import ReadOptions
-    from nato_tm.services.import_workers import ready_items
-    from nato_tm.services.importer import fewer_collections
     from nato_tm.store.db import make_engine
 
     dialect = make_engine("sqlite://").dialect
-    with write_tmx(n).open("rb") as stream:
+    with write_tmx(n, style=style).open("rb") as stream:
         head = tmx_chunks.read_head(stream, "calibrate", ReadOptions())
         if head is None:
             raise SystemExit("the bench file is not a plain UTF-8 TMX file")
         pieces = list(itertools.islice(tmx_chunks.pieces(stream, head), runs + 2))
+    return head, dialect, pieces
+
+
+def worker_units(head: Any, dialect: Any, pieces: list[Any]) -> Callable[[], int]:
+    """After a warm-up on the first two runs, a function that analyses the others and returns their units."""
+    from nato_tm.services.import_workers import ready_items
+
     for piece in pieces[:2]:  # imports, caches and the tokenizer's tables, as a forked worker inherits them
         ready_items(head, dialect, piece)
+    return lambda: sum(len(ready_items(head, dialect, piece)) for piece in pieces[2:])
+
+
+def worker_us_per_unit(n: int, runs: int) -> float:
+    """CPU microseconds a chunk worker spends on a unit of the N-unit bench file."""
+    from nato_tm.services.importer import fewer_collections
+
+    work = worker_units(*worker_inputs(n, runs))
     units = 0
 
     def run() -> None:
         nonlocal units
-        units = sum(len(ready_items(head, dialect, piece)) for piece in pieces[2:])
+        units = work()
 
     with fewer_collections():
         seconds = _cpu(run)
