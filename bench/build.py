@@ -48,9 +48,9 @@ TAGGED = (0, 7)  # the units i with i % 12 in TAGGED have inline tags (--style c
 _FIRST_WORD = re.compile(r"\w+")
 
 
-def tmx_path(n: int, style: str = "plain") -> Path:
-    """Where the N-unit TMX file of a style lives."""
-    return WORK / (f"mem-{n}.tmx" if style == "plain" else f"mem-{n}-{style}.tmx")
+def tmx_path(n: int, style: str = "plain", seed: int = SEED) -> Path:
+    """Where the N-unit TMX file of a style and corpus seed lives."""
+    return WORK / f"mem-{n}{'' if seed == SEED else f'-seed{seed}'}{'' if style == 'plain' else '-' + style}.tmx"
 
 
 def sqlite_path(n: int, tag: str = "") -> Path:
@@ -97,12 +97,12 @@ def cat_record(i: int, fr: str, en: str, origin: str) -> UnitRecord:
     return rec
 
 
-def write_tmx(n: int, path: Path | None = None, seed: int = SEED, style: str = "plain") -> Path:
-    """Write the N-unit TMX file of a style (once: an existing file of the same N and style is reused)."""
-    path = path or tmx_path(n, style)
-    make = cat_record if style == "cat" else record
+def write_tmx(n: int, seed: int = SEED, style: str = "plain") -> Path:
+    """Write the N-unit TMX file of a seed and style (once: an existing one is reused)."""
+    path = tmx_path(n, style, seed)
     if path.exists():
         return path
+    make = cat_record if style == "cat" else record
     mem = corpus(n, seed).memory
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")

@@ -113,8 +113,7 @@ def run_import(
     pg_name: str | None = None,
     style: str = "plain",
 ) -> ImportRun:
-    other = WORK / f"mem-{n}-seed{seed}{'' if style == 'plain' else '-' + style}.tmx"
-    path = write_tmx(n, other if seed != 1 else None, seed=seed, style=style)
+    path = write_tmx(n, seed=seed, style=style)
     cmd = [nato_tm(), "--db", url, "import", str(path)]
     if profile:
         spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
