@@ -8,6 +8,7 @@ import sys
 import click
 
 from nato_tm.cli.base import atomic_output, db_option, emit, json_option, state
+from nato_tm.cli.progress import ProgressLine
 from nato_tm.formats.registry import ReadOptions
 from nato_tm.services import exporter
 from nato_tm.services.backup import BackupReport
@@ -32,6 +33,11 @@ def _print_report(report: ImportReport) -> None:
 @click.option("--src", "src_lang", default="fr", show_default=True, help="Source language of headerless glossaries.")
 @click.option("--tgt", "tgt_lang", default="en", show_default=True, help="Target language of headerless glossaries.")
 @click.option("--origin", default="", help="Collection name recorded on imported units (default: the file name).")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show how far the import is on stderr (default: when stderr is a terminal).",
+)
 @db_option
 @json_option
 def import_cmd(
@@ -42,11 +48,20 @@ def import_cmd(
     src_lang: str,
     tgt_lang: str,
     origin: str,
+    progress: bool | None,
     as_json: bool,
 ) -> None:
     """Import a TMX, TBX, TSV or CSV file; the format is recognised from content and extension."""
     options = ReadOptions(src_lang=src_lang, tgt_lang=tgt_lang, origin=origin or os.path.basename(file))
-    report = import_path(state().db, file, fmt=fmt, options=options, dry_run=dry_run, skip_invalid=skip_invalid)
+    err = sys.stderr
+    line = ProgressLine(os.path.basename(file), err) if (err.isatty() if progress is None else progress) else None
+    try:
+        report = import_path(
+            state().db, file, fmt=fmt, options=options, dry_run=dry_run, skip_invalid=skip_invalid, progress=line
+        )
+    finally:
+        if line is not None:
+            line.close()
     emit(report, as_json, _print_report)
 
 

@@ -18,7 +18,8 @@ from nato_tm.errors import FormatError, InvalidInput
 from nato_tm.formats import tmx_chunks
 from nato_tm.formats.records import Skipped, UnitRecord
 from nato_tm.formats.registry import Format, ReadOptions, Record, by_name, detect
-from nato_tm.services.import_workers import can_fork, prepared_batches, ready_chunks
+from nato_tm.services.import_progress import Tracker, Watcher, stream_size
+from nato_tm.services.import_workers import Piece, can_fork, prepared_batches, ready_chunks
 from nato_tm.store.db import ATTEMPTS, Database
 from nato_tm.store.load_tuning import key_index_later, larger_cache, revision_triggers_once
 from nato_tm.store.memory_bulk import Loader
@@ -56,6 +57,11 @@ class ImportReport:
     def changed(self) -> bool:
         """Whether the store was (or would be) changed."""
         return bool(self.added or self.updated)
+
+    @property
+    def records(self) -> int:
+        """Records read so far: added, updated, unchanged or skipped."""
+        return self.added + self.updated + self.unchanged + len(self.skipped)
 
     def count(self, outcome: str) -> None:
         """Count one record's outcome: added, updated or unchanged."""
@@ -126,16 +132,11 @@ def _bulk(session: Session, variants: int) -> Iterator[list[bool]]:
 
 def _variants_in(stream: IO[bytes]) -> int:
     """A generous guess of the variants in the rest of a memory file, from its size (0 if unknown)."""
-    if not stream.seekable():
-        return 0
-    at = stream.tell()
-    end = stream.seek(0, os.SEEK_END)
-    stream.seek(at)
-    return (end - at) // BYTES_PER_VARIANT
+    return (stream_size(stream) or 0) // BYTES_PER_VARIANT
 
 
 def _save_memory(
-    session: Session, batches: Iterator[list[Any]], report: ImportReport, workers: int, variants: int
+    session: Session, batches: Iterator[list[Any]], report: ImportReport, workers: int, variants: int, tracker: Tracker
 ) -> None:
     # Postings and vocabulary counts are written sorted, in large runs, and once at the end.
     loader = Loader(session)
@@ -143,17 +144,26 @@ def _save_memory(
         for batch, prepared in pairs:
             for outcome in save_units(session, batch, prepared, loader):
                 report.count(outcome)
+            tracker.step(report.records)
+        tracker.finishing(report.records)
         loader.flush()
         changed[0] = report.changed
 
 
 def _save_chunks(
-    session: Session, stream: IO[bytes], head: tmx_chunks.Head, report: ImportReport, workers: int, skip_invalid: bool
+    session: Session,
+    stream: IO[bytes],
+    head: tmx_chunks.Head,
+    report: ImportReport,
+    workers: int,
+    skip_invalid: bool,
+    tracker: Tracker,
 ) -> None:
     # The workers parse, analyse and build rows; this process numbers and inserts them (memory_load).
     loader = Loader(session)
     variants = _variants_in(stream)
     results = ready_chunks(head, tmx_chunks.pieces(stream, head), session.get_bind().dialect, workers)
+    done = len(head.prolog)
     with _bulk(session, variants) as changed, closing(results):
         for piece, items in results:
             units: list[Ready] = []
@@ -162,15 +172,29 @@ def _save_chunks(
                     _skip(item, report, skip_invalid)
                 else:
                     units.append(item)
-            if save_ready(session, units, loader):
-                report.added += len(units)
-                continue
-            # A duplicate (rare): the run's records again, here, to merge them as save_units does.
-            records = [r for r in tmx_chunks.records(head, *piece) if isinstance(r, UnitRecord)]
-            for outcome in save_units(session, records, [prepared_of(u) for u in units], loader):
-                report.count(outcome)
+            _save_piece(session, head, piece, units, report, loader)
+            done += len(piece[0])  # the stream's position runs ahead: the pool reads runs in advance
+            tracker.step(report.records, done)
+        tracker.finishing(report.records)
         loader.flush()
         changed[0] = report.changed
+
+
+def _save_piece(
+    session: Session,
+    head: tmx_chunks.Head,
+    piece: Piece,
+    units: list[Ready],
+    report: ImportReport,
+    loader: Loader,
+) -> None:
+    """Insert one run's new units; a run with a duplicate (rare) is read again here and merged as save_units does."""
+    if save_ready(session, units, loader):
+        report.added += len(units)
+        return
+    records = [r for r in tmx_chunks.records(head, *piece) if isinstance(r, UnitRecord)]
+    for outcome in save_units(session, records, [prepared_of(u) for u in units], loader):
+        report.count(outcome)
 
 
 def _chunk_head(
@@ -179,10 +203,7 @@ def _chunk_head(
     """The head of a TMX file that workers can read in runs (tmx_chunks), or None."""
     if found.name != "tmx" or workers < 1 or not stream.seekable() or not can_fork():
         return None
-    start = stream.tell()
-    size = stream.seek(0, os.SEEK_END) - start
-    stream.seek(start)
-    if size < 2 * tmx_chunks.CHUNK_BYTES:  # a pool would cost more than it saves
+    if (stream_size(stream) or 0) < 2 * tmx_chunks.CHUNK_BYTES:  # a pool would cost more than it saves
         return None
     return tmx_chunks.read_head(stream, name, options)
 
@@ -206,11 +227,13 @@ def import_stream(
     dry_run: bool = False,
     skip_invalid: bool = False,
     workers: int = 0,
+    progress: Watcher | None = None,
 ) -> ImportReport:
     """Read ``stream`` and save every record in one transaction; nothing is kept on error or dry run.
 
     ``workers`` > 0 analyses memory records in that many forked processes (for the command line:
-    a web worker should not fork).
+    a web worker should not fork). ``progress`` is told after each batch how far the import is
+    (``import_progress.Progress``), and once more when only the index and the commit are left.
     """
     found = resolve_format(stream, name, fmt)
     save = _saver(found.kind)
@@ -222,18 +245,21 @@ def import_stream(
         if start is not None:
             stream.seek(start)
         report = ImportReport(file=name, format=found.name, kind=found.kind, dry_run=dry_run)
+        tracker = Tracker(progress, stream)
         if head is not None:
-            _save_chunks(session, stream, head, report, workers, skip_invalid)
+            _save_chunks(session, stream, head, report, workers, skip_invalid, tracker)
             return report
         variants = _variants_in(stream) if found.kind == "memory" else 0  # only a memory load uses it
         records = found.read(stream, name, options)
         batches = _batches(records, report, skip_invalid)
         if found.kind == "memory":
-            _save_memory(session, batches, report, workers, variants)
+            _save_memory(session, batches, report, workers, variants, tracker)
             return report
         for batch in batches:
             for outcome in save(session, batch):
                 report.count(outcome)
+            tracker.step(report.records)
+        tracker.finishing(report.records)
         return report
 
     # One transaction; a rewindable stream is read again when a concurrent writer forces a retry. A

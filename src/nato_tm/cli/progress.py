@@ -1,0 +1,73 @@
+"""An import's progress on stderr: one line redrawn in a terminal, a line now and then in a log file."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from nato_tm.services.import_progress import Progress
+
+TTY_INTERVAL = 0.25  # seconds between redraws of the terminal line
+LOG_INTERVAL = 10.0  # seconds between lines when stderr is a file or a pipe
+ETA_AFTER = 3.0  # seconds of reading before a time left is guessed (the first batches include the start)
+
+
+def duration(seconds: float) -> str:
+    """A duration as people say it: 45 s, 3 min 05 s, 1 h 02 min."""
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def describe(name: str, p: Progress, elapsed: float) -> str:
+    """One line saying where an import of ``name`` stands after ``elapsed`` seconds."""
+    if p.finishing:
+        return f"{name}: all {p.records:,} records read; writing the index…"
+    parts = [f"{p.records:,} records"]
+    fraction = p.fraction
+    if fraction is not None:
+        parts.append(f"{100 * fraction:.0f} % of the file")
+    if elapsed > 0:
+        parts.append(f"{p.records / elapsed:,.0f}/s")
+    left = elapsed * (1 - fraction) / fraction if fraction and elapsed >= ETA_AFTER else 0.0
+    if left >= 1:
+        parts.append(f"the rest read in about {duration(left)}")
+    return f"{name}: " + ", ".join(parts)
+
+
+class ProgressLine:
+    """A watcher for ``import_stream`` that draws on ``out``: redrawn in place on a terminal, else a line at times."""
+
+    def __init__(self, name: str, out: TextIO, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.name = name
+        self.out = out
+        self.tty = out.isatty()
+        self.clock = clock
+        self.started = clock()
+        self.last: float | None = None  # when a line was last drawn
+        self.interval = TTY_INTERVAL if self.tty else LOG_INTERVAL
+
+    def __call__(self, p: Progress) -> None:
+        """Draw ``p`` if the last line is old enough, and always the line saying that every record is read."""
+        now = self.clock()
+        if not p.finishing and self.last is not None and now - self.last < self.interval:
+            return
+        line = describe(self.name, p, now - self.started)
+        if self.tty:
+            self.out.write(f"\r{line}\x1b[K")  # back to the line's start, then erase what a longer line left
+        else:
+            self.out.write(line + "\n")
+        self.out.flush()
+        self.last = now
+
+    def close(self) -> None:
+        """Erase the terminal line, so that the report (or an error) prints on a clean line."""
+        if self.tty and self.last is not None:
+            self.out.write("\r\x1b[K")
+            self.out.flush()
