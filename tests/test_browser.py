@@ -125,7 +125,28 @@ def test_sign_in_upload_a_tmx_and_see_the_report(page, server, tmp_path) -> None
     report.wait_for(timeout=5000)
     assert "reunion.tmx" in report.inner_text()
     assert page.locator("dl.counts dd").first.inner_text() == "1"
+    assert "Mio" in page.locator("#import-help").inner_text()
     _shot(page, "exchange")
+
+
+def test_an_import_in_progress_says_so_and_cannot_be_sent_twice(page, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/exchange")
+    page.fill("#username", "claire")
+    page.fill("#password", "motdepasse-solide")
+    page.press("#password", "Enter")
+    page.wait_for_url("**/exchange*")
+    upload = tmp_path / "reunion.tmx"
+    upload.write_text(TMX, encoding="utf-8")
+    page.set_input_files("#file", str(upload))
+    # Keep the page where it is, as during a long upload: the page's own handler runs first, then this one.
+    page.evaluate("document.addEventListener('submit', function (ev) { ev.preventDefault(); })")
+    button = page.locator("form[enctype] button[type=submit]")
+    button.click()
+    page.wait_for_function("document.querySelector('form[enctype] button[type=submit]').disabled")
+    assert button.inner_text() == "Import en cours…"
+    assert page.locator("form[enctype]").get_attribute("aria-busy") == "true"
+    page.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    assert button.is_enabled() and button.inner_text() == "Importer"
 
 
 def test_main_search_from_the_keyboard_alone(page, server) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from nato_tm.cli.main import _register, cli
+from nato_tm.config import DEFAULT_MAX_UPLOAD
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -35,3 +36,11 @@ def test_quick_start_has_exactly_the_two_commands() -> None:
     block = README.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
     commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
     assert commands == ["./dev.sh serve", "./dev.sh test"]
+
+
+def test_the_production_command_gives_an_upload_time_to_import() -> None:
+    # Uploads are imported inside their request: gunicorn's default 30 s timeout killed a 59 MiB import (89 s).
+    line = next(line for line in README.splitlines() if line.startswith("gunicorn "))
+    timeout = re.search(r"--timeout (\d+)", line)
+    assert timeout is not None and int(timeout.group(1)) >= 300, line
+    assert f"{DEFAULT_MAX_UPLOAD // 2**20} MiB upload limit" in README

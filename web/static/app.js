@@ -68,6 +68,30 @@
     if (button) { ev.preventDefault(); copy(button); }
   });
 
+  // A form that runs long inside its request (an import): say so, and keep a second click from sending it twice.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var label = form.getAttribute && form.getAttribute("data-busy");
+    var button = label && form.querySelector("button[type=submit]");
+    if (!button || ev.defaultPrevented) { return; }
+    form.setAttribute("aria-busy", "true");
+    button.setAttribute("data-label", button.textContent);
+    // Disabled after this event, so that the submission itself still goes out.
+    setTimeout(function () { button.disabled = true; button.textContent = label; }, 0);
+  });
+
+  // Back to a page the browser kept as it was left (back/forward cache): the form is usable again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-busy][aria-busy]").forEach(function (form) {
+      var button = form.querySelector("button[type=submit]");
+      form.removeAttribute("aria-busy");
+      if (button && button.hasAttribute("data-label")) {
+        button.disabled = false;
+        button.textContent = button.getAttribute("data-label");
+      }
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     enableCopyButtons(document);
     document.querySelectorAll("form[data-live]").forEach(liveSearch);
