@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -13,6 +15,25 @@ from nato_tm.formats.registry import ReadOptions
 from nato_tm.services import exporter
 from nato_tm.services.backup import BackupReport
 from nato_tm.services.importer import ImportReport, import_path
+
+progress_option = click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show how far it is on stderr (default: when stderr is a terminal).",
+)
+
+
+@contextmanager
+def _progress_line(path: str, wanted: bool | None, done: str) -> Iterator[ProgressLine | None]:
+    """A progress line on stderr if ``wanted`` (None: if stderr is a terminal), erased at the end, error or not."""
+    err = sys.stderr
+    shown = err.isatty() if wanted is None else wanted
+    line = ProgressLine(os.path.basename(path), err, done=done) if shown else None
+    try:
+        yield line
+    finally:
+        if line is not None:
+            line.close()
 
 
 def _print_report(report: ImportReport) -> None:
@@ -33,11 +54,7 @@ def _print_report(report: ImportReport) -> None:
 @click.option("--src", "src_lang", default="fr", show_default=True, help="Source language of headerless glossaries.")
 @click.option("--tgt", "tgt_lang", default="en", show_default=True, help="Target language of headerless glossaries.")
 @click.option("--origin", default="", help="Collection name recorded on imported units (default: the file name).")
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Show how far the import is on stderr (default: when stderr is a terminal).",
-)
+@progress_option
 @db_option
 @json_option
 def import_cmd(
@@ -53,15 +70,10 @@ def import_cmd(
 ) -> None:
     """Import a TMX, TBX, TSV or CSV file; the format is recognised from content and extension."""
     options = ReadOptions(src_lang=src_lang, tgt_lang=tgt_lang, origin=origin or os.path.basename(file))
-    err = sys.stderr
-    line = ProgressLine(os.path.basename(file), err) if (err.isatty() if progress is None else progress) else None
-    try:
+    with _progress_line(file, progress, "read") as line:
         report = import_path(
             state().db, file, fmt=fmt, options=options, dry_run=dry_run, skip_invalid=skip_invalid, progress=line
         )
-    finally:
-        if line is not None:
-            line.close()
     emit(report, as_json, _print_report)
 
 
@@ -75,9 +87,10 @@ def import_cmd(
     type=click.Path(file_okay=False),
     help="Back up the whole store (every table, ids and dates) to DIR; `nato-tm restore DIR` reads it back.",
 )
+@progress_option
 @db_option
 @json_option
-def export_cmd(fmt: str | None, output: str | None, all_dir: str | None, as_json: bool) -> None:
+def export_cmd(fmt: str | None, output: str | None, all_dir: str | None, progress: bool | None, as_json: bool) -> None:
     """Export the term base (tbx, tbx2, tsv) or the memory (tmx), or back up everything with --all DIR."""
     if all_dir is not None:
         if fmt or output:
@@ -90,10 +103,11 @@ def export_cmd(fmt: str | None, output: str | None, all_dir: str | None, as_json
         raise click.UsageError("give --format and -o FILE (or --all DIR for a whole-store backup)")
     db = state().db
     if output == "-":
-        exporter.export(db, fmt, sys.stdout.buffer)
+        with _progress_line("stdout", progress, "written") as line:
+            exporter.export(db, fmt, sys.stdout.buffer, line)
         return
-    with atomic_output(output) as stream:
-        count = exporter.export(db, fmt, stream)
+    with _progress_line(output, progress, "written") as line, atomic_output(output) as stream:
+        count = exporter.export(db, fmt, stream, line)
     click.echo(f"Wrote {count} entries to {output}", err=True)
 
 

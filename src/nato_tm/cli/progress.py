@@ -1,4 +1,4 @@
-"""An import's progress on stderr: one line redrawn in a terminal, a line now and then in a log file."""
+"""An import's or an export's progress on stderr: one line redrawn in a terminal, a line now and then in a log file."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from nato_tm.services.import_progress import Progress
+from nato_tm.services.progress import Progress
 
 TTY_INTERVAL = 0.25  # seconds between redraws of the terminal line
 LOG_INTERVAL = 10.0  # seconds between lines when stderr is a file or a pipe
@@ -25,27 +25,30 @@ def duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def describe(name: str, p: Progress, elapsed: float) -> str:
-    """One line saying where an import of ``name`` stands after ``elapsed`` seconds."""
+def describe(name: str, p: Progress, elapsed: float, done: str = "read") -> str:
+    """Where an import (``done``: "read") or an export ("written") of ``name`` stands after ``elapsed`` seconds."""
     if p.finishing:
         return f"{name}: all {p.records:,} records read; writing the index…"
     parts = [f"{p.records:,} records"]
     fraction = p.fraction
     if fraction is not None:
-        parts.append(f"{100 * fraction:.0f} % of the file")
+        parts.append(f"{100 * fraction:.0f} % {done}")
     if elapsed > 0:
         parts.append(f"{p.records / elapsed:,.0f}/s")
     left = elapsed * (1 - fraction) / fraction if fraction and elapsed >= ETA_AFTER else 0.0
     if left >= 1:
-        parts.append(f"the rest read in about {duration(left)}")
+        parts.append(f"the rest {done} in about {duration(left)}")
     return f"{name}: " + ", ".join(parts)
 
 
 class ProgressLine:
-    """A watcher for ``import_stream`` that draws on ``out``: redrawn in place on a terminal, else a line at times."""
+    """A watcher for an import or export that draws on ``out``: redrawn in place on a terminal, else a line at times."""
 
-    def __init__(self, name: str, out: TextIO, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, name: str, out: TextIO, *, done: str = "read", clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.name = name
+        self.done = done
         self.out = out
         self.tty = out.isatty()
         self.clock = clock
@@ -58,7 +61,7 @@ class ProgressLine:
         now = self.clock()
         if not p.finishing and self.last is not None and now - self.last < self.interval:
             return
-        line = describe(self.name, p, now - self.started)
+        line = describe(self.name, p, now - self.started, self.done)
         if self.tty:
             self.out.write(f"\r{line}\x1b[K")  # back to the line's start, then erase what a longer line left
         else:

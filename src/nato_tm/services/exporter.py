@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import IO
 
 from nato_tm.errors import Unsupported
+from nato_tm.services.progress import Watcher
 from nato_tm.store.db import Database
 
 # name -> (module, function, media type, file extension); each function writes bytes, returns a count.
@@ -17,7 +18,7 @@ EXPORTERS = {
     "tmx": ("nato_tm.services.tm_exchange", "export_tmx", "application/x-tmx+xml", "tmx"),
 }
 
-Exporter = Callable[[Database, IO[bytes]], int]
+Exporter = Callable[[Database, IO[bytes], Watcher | None], int]  # (db, stream, progress) -> count
 
 
 def exporter(name: str) -> Exporter:
@@ -34,6 +35,9 @@ def media_type(name: str) -> str:
     return EXPORTERS[name][2]
 
 
-def export(db: Database, name: str, stream: IO[bytes]) -> int:
-    """Write the store in format ``name`` to ``stream``; return how many entries were written."""
-    return exporter(name)(db, stream)
+def export(db: Database, name: str, stream: IO[bytes], progress: Watcher | None = None) -> int:
+    """Write the store in format ``name`` to ``stream``; return how many entries were written.
+
+    ``progress`` is told every thousand entries, and after the last, how many of all are written.
+    """
+    return exporter(name)(db, stream, progress)

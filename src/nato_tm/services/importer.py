@@ -18,8 +18,8 @@ from nato_tm.errors import FormatError, InvalidInput
 from nato_tm.formats import tmx_chunks
 from nato_tm.formats.records import Skipped, UnitRecord
 from nato_tm.formats.registry import Format, ReadOptions, Record, by_name, detect
-from nato_tm.services.import_progress import Tracker, Watcher, stream_size
 from nato_tm.services.import_workers import Piece, can_fork, prepared_batches, ready_chunks
+from nato_tm.services.progress import Tracker, Watcher, stream_size
 from nato_tm.store.db import ATTEMPTS, Database
 from nato_tm.store.load_tuning import key_index_later, larger_cache, revision_triggers_once
 from nato_tm.store.memory_bulk import Loader
@@ -233,7 +233,7 @@ def import_stream(
 
     ``workers`` > 0 analyses memory records in that many forked processes (for the command line:
     a web worker should not fork). ``progress`` is told after each batch how far the import is
-    (``import_progress.Progress``), and once more when only the index and the commit are left.
+    (``progress.Progress``), and once more when only the index and the commit are left.
     """
     found = resolve_format(stream, name, fmt)
     save = _saver(found.kind)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
+from nato_tm.store.base import row_count
 from nato_tm.store.db import Database
-from nato_tm.store.models import Base, Concept, Term, Unit, Variant
+from nato_tm.store.models import Concept, Term, Unit, Variant
 
 
 @dataclass
@@ -23,8 +22,5 @@ class Stats:
 def stats(db: Database) -> Stats:
     """Count the store's contents."""
     with db.session() as s:
-
-        def count(model: type[Base]) -> int:
-            return s.scalar(select(func.count()).select_from(model)) or 0
-
-        return Stats(concepts=count(Concept), terms=count(Term), units=count(Unit), variants=count(Variant))
+        concepts, terms, units, variants = (row_count(s, model) for model in (Concept, Term, Unit, Variant))
+        return Stats(concepts=concepts, terms=terms, units=units, variants=variants)

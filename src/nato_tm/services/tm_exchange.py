@@ -19,16 +19,20 @@ from typing import IO
 
 from nato_tm.formats import tmx_write
 from nato_tm.formats.tmx import ORIGIN_PROP
+from nato_tm.services.progress import Watcher, counted
+from nato_tm.store.base import row_count
 from nato_tm.store.db import Database
+from nato_tm.store.memory import Unit
 from nato_tm.store.memory_repo import unit_records
 
 
-def export_tmx(db: Database, stream: IO[bytes]) -> int:
-    """Write every unit as TMX 1.4b to ``stream``; return how many units were written."""
+def export_tmx(db: Database, stream: IO[bytes], progress: Watcher | None = None) -> int:
+    """Write every unit as TMX 1.4b to ``stream``; return how many units were written (``progress``: see exporter)."""
     count = 0
     with db.session() as session:
         tmx_write.write_header(stream, notes=[{"text": "Exported from nato-tm, a French/English translation memory."}])
-        for rec in unit_records(session):
+        total = row_count(session, Unit) if progress else None
+        for rec in counted(unit_records(session), total, progress):
             if rec.origin:
                 rec.props = [{"type": ORIGIN_PROP, "value": rec.origin}, *rec.props]
             tmx_write.write_unit(stream, rec)

@@ -1,27 +1,31 @@
-"""How far an import has got, told to whoever watches it (the command line draws it on stderr).
+"""How far an import or an export has got, told to whoever watches it (the command line draws it on stderr).
 
-A 1M-unit memory takes minutes to import, and its last half-minute (the index sorted into place,
-the commit) reads no record at all: without word from the import, a user sees a terminal that
-looks hung. The importer tells a watcher after each batch of records and once more when every
-record is read; drawing is the edge's business.
+A 1M-unit memory takes minutes to import and a minute and a half to export, and an import's last
+half-minute (the index sorted into place, the commit) reads no record at all: without word from
+them, a user sees a terminal that looks hung. The importer tells a watcher after each batch of
+records and once more when every record is read; an exporter after each thousand records written.
+Drawing is the edge's business.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TypeVar
+
+T = TypeVar("T")
+EVERY = 1000  # records between two words to the watcher of an export
 
 
 @dataclass(frozen=True)
 class Progress:
-    """Where an import stands."""
+    """Where an import or an export stands."""
 
-    records: int  # records read so far: added, updated, unchanged or skipped
-    read: int | None  # bytes of the file read so far (None when the stream cannot tell)
-    size: int | None  # bytes of the file from where the import started (None when unknown)
-    finishing: bool = False  # every record is read; what is left is the index and the commit
+    records: int  # records read (added, updated, unchanged or skipped) or written so far
+    read: int | None  # how far through: bytes of the imported file, records of the export (None: unknown)
+    size: int | None  # the whole, in the same measure (None when unknown)
+    finishing: bool = False  # an import's records are all read; what is left is the index and the commit
 
     @property
     def fraction(self) -> float | None:
@@ -76,3 +80,18 @@ def _position(stream: IO[bytes]) -> int | None:
         return stream.tell()
     except (OSError, ValueError):  # a pipe, or a stream closed under us
         return None
+
+
+def counted(items: Iterable[T], total: int | None, watcher: Watcher | None) -> Iterator[T]:
+    """The items, telling ``watcher`` (if any) every EVERY items and after the last how many of ``total`` went by."""
+    if watcher is None:
+        yield from items
+        return
+    done = 0
+    for item in items:
+        yield item
+        done += 1
+        if done % EVERY == 0:
+            watcher(Progress(done, done, total))
+    if done % EVERY:
+        watcher(Progress(done, done, total))
