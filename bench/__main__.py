@@ -6,7 +6,8 @@ one-pass Moses scanner against sacremoses: equality on the corpora, speed),
 http (gunicorn, 2 workers, wrk), pgcost (a PostgreSQL lookup's client and server CPU),
 phases (where a SQLite import's time goes), report (the machine), calibrate (how fast the
 machine is at an import's kinds of work, to compare figures across machines), instructions (an
-import worker's instructions a unit, counted by callgrind: A/B of worker code without noise).
+import worker's instructions a unit, counted by callgrind: A/B of worker code without noise),
+concordance (phrase search latency on a stored memory).
 `python -m bench SUITE --help` tells each one's options.
 Nothing here is imported by the service; the results and the commands are in BENCHMARKS.md.
 """
@@ -28,6 +29,7 @@ SUITES = {
     "report": "bench.report",
     "calibrate": "bench.calibrate",
     "instructions": "bench.instructions",
+    "concordance": "bench.concordance",
 }
 
 
