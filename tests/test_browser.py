@@ -110,7 +110,8 @@ def test_paste_a_sentence_and_see_matches_and_highlighted_terms(page, server) ->
     _shot(page, "segment-phone")
 
 
-def test_sign_in_upload_a_tmx_and_see_the_report(page, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def _sign_in_and_choose_a_file(page, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Open the import page (which sends to the sign-in form first), sign in, choose a one-unit TMX file."""
     page.goto(server + "/exchange")
     assert "/signin" in page.url
     page.fill("#username", "claire")
@@ -120,6 +121,10 @@ def test_sign_in_upload_a_tmx_and_see_the_report(page, server, tmp_path) -> None
     upload = tmp_path / "reunion.tmx"
     upload.write_text(TMX, encoding="utf-8")
     page.set_input_files("#file", str(upload))
+
+
+def test_sign_in_upload_a_tmx_and_see_the_report(page, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _sign_in_and_choose_a_file(page, server, tmp_path)
     page.click("form[enctype] button[type=submit]")
     report = page.locator(".report")
     report.wait_for(timeout=5000)
@@ -130,14 +135,7 @@ def test_sign_in_upload_a_tmx_and_see_the_report(page, server, tmp_path) -> None
 
 
 def test_an_import_in_progress_says_so_and_cannot_be_sent_twice(page, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    page.goto(server + "/exchange")
-    page.fill("#username", "claire")
-    page.fill("#password", "motdepasse-solide")
-    page.press("#password", "Enter")
-    page.wait_for_url("**/exchange*")
-    upload = tmp_path / "reunion.tmx"
-    upload.write_text(TMX, encoding="utf-8")
-    page.set_input_files("#file", str(upload))
+    _sign_in_and_choose_a_file(page, server, tmp_path)
     # Keep the page where it is, as during a long upload: the page's own handler runs first, then this one.
     page.evaluate("document.addEventListener('submit', function (ev) { ev.preventDefault(); })")
     button = page.locator("form[enctype] button[type=submit]")
