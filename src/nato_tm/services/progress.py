@@ -29,7 +29,7 @@ class Progress:
 
     @property
     def fraction(self) -> float | None:
-        """The share of the file read, 0 to 1, when both the size and the position are known."""
+        """The share done, 0 to 1, when both the whole and how far through it are known."""
         if self.read is None or not self.size:
             return None
         return min(1.0, max(0.0, self.read / self.size))
