@@ -84,3 +84,14 @@ def test_cli_concordance(db: Database) -> None:
     assert "[sécurité coopérative]" in human.stdout.lower()
     bad = subprocess.run([*base, "OTAN", "--lang", "de"], capture_output=True, text=True, check=False)
     assert bad.returncode == 1 and bad.stderr.startswith("Error: unsupported language")
+
+
+def test_pages_and_the_limit_give_the_same_hits_whatever_the_page_size(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = concordance(db, "de", "fr", limit=7)
+    monkeypatch.setattr("nato_tm.services.concordance.PAGE", 2)  # the limit falls inside a page
+    paged = concordance(db, "de", "fr", limit=7)
+    assert len(whole.hits) == 7 and whole.truncated and paged.truncated
+    assert paged.hits == whole.hits
+    assert all(h.target and h.origin for h in paged.hits)

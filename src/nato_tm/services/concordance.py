@@ -96,12 +96,40 @@ def _candidate_pages(session: Session, hashes: list[int]) -> list[list[int]]:
     return [ids[i : i + PAGE] for i in range(0, len(ids), PAGE)]
 
 
-def _targets(session: Session, unit_ids: list[int], lang: str) -> dict[int, Variant]:
-    out: dict[int, Variant] = {}
-    stmt = select(Variant).where(Variant.unit_id.in_(unit_ids), Variant.lang != lang).order_by(Variant.id)
-    for v in session.scalars(stmt):
-        out.setdefault(v.unit_id, v)
+def _targets(session: Session, unit_ids: list[int], lang: str) -> dict[int, tuple[str, str]]:
+    """Each unit's first variant in another language than ``lang``: (text, language tag), by unit id."""
+    out: dict[int, tuple[str, str]] = {}
+    stmt = select(Variant.unit_id, Variant.text, Variant.lang_tag).where(
+        Variant.unit_id.in_(unit_ids), Variant.lang != lang
+    )
+    for unit_id, text, tag in session.execute(stmt.order_by(Variant.id)):
+        out.setdefault(unit_id, (text, tag))
     return out
+
+
+def _page_hits(session: Session, page: list[int], lang: str, keys: list[str], elided: bool) -> list[ConcordanceHit]:
+    """The hits among one page of candidates, in the page's order."""
+    # Columns, not ORM objects: most candidates of a rare phrase of common words hold it nowhere, and
+    # building objects (their JSON columns decoded) was most of such a search's time.
+    rows = {r.id: r for r in session.execute(select(*_HIT_COLUMNS).where(Variant.id.in_(page)))}
+    found = [
+        (r, spans)
+        for r in map(rows.get, page)
+        if r is not None and (spans := find_phrase(r.text, lang, keys, elided=elided))
+    ]
+    if not found:
+        return []
+    units = sorted({r.unit_id for r, _ in found})
+    origins = {uid: origin for uid, origin in session.execute(select(Unit.id, Unit.origin).where(Unit.id.in_(units)))}
+    targets = _targets(session, units, lang)
+    hits = []
+    for r, spans in found:
+        target, target_lang = targets.get(r.unit_id, (None, None))
+        hits.append(ConcordanceHit(r.unit_id, r.id, r.lang_tag, r.text, target, target_lang, spans, origins[r.unit_id]))
+    return hits
+
+
+_HIT_COLUMNS = (Variant.id, Variant.unit_id, Variant.text, Variant.lang_tag)
 
 
 def _search(session: Session, phrase: str, lang: str, limit: int) -> tuple[list[ConcordanceHit], bool]:
@@ -115,21 +143,9 @@ def _search(session: Session, phrase: str, lang: str, limit: int) -> tuple[list[
     pages = _candidate_pages(session, order)
     truncated = sum(len(p) for p in pages) > MAX_CHECKED
     for page in pages:
-        variants = session.scalars(select(Variant).where(Variant.id.in_(page))).all()
-        by_id = {v.id: v for v in variants}
-        units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_({v.unit_id for v in variants})))}
-        targets = _targets(session, sorted(units), lang)
-        for vid in page:
-            v = by_id.get(vid)
-            spans = find_phrase(v.text, lang, keys, elided=elided) if v is not None else []
-            if v is None or not spans:
-                continue
-            t = targets.get(v.unit_id)
-            target, target_lang = (t.text, t.lang_tag) if t is not None else (None, None)
-            origin = units[v.unit_id].origin
-            hits.append(ConcordanceHit(v.unit_id, v.id, v.lang_tag, v.text, target, target_lang, spans, origin))
-            if len(hits) >= limit:
-                return hits, True
+        hits.extend(_page_hits(session, page, lang, keys, elided))
+        if len(hits) >= limit:
+            return hits[:limit], True
     return hits, truncated
 
 
