@@ -94,3 +94,34 @@ def test_serve_binds_the_loopback_address_by_default() -> None:
 
     defaults = {p.name: p.default for p in serve.params}
     assert defaults["host"] == "127.0.0.1" and defaults["port"] == 5000
+
+
+def _hold_the_store(db):  # type: ignore[no-untyped-def]
+    """A connection in the middle of a long write, as an import is: SQLite's write lock, PostgreSQL's token rows."""
+    conn = db.engine.connect()
+    if db.dialect == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("SELECT id FROM api_token FOR UPDATE")
+    return conn
+
+
+def test_a_token_works_at_once_while_a_long_write_holds_the_store(db, client) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    new = auth.create_token(db, "editor", "omegat")
+    held = _hold_the_store(db)
+    try:
+        start = time.monotonic()
+        found = auth.verify_token(db, new.token)
+        headers = {"Authorization": f"Bearer {new.token}"}
+        response = client.get("/api/v1/tm/lookup?q=Comité+militaire&from=fr&to=en", headers=headers)
+        took = time.monotonic() - start
+    finally:
+        held.rollback()
+        held.close()
+    assert found is not None and found.role == "editor" and response.status_code == 200
+    assert took < 10  # it waited for the lock's 30 s before (and the request answered 503)
+    assert [t.last_used_at for t in auth.list_tokens(db)] == [None]  # skipped: the store was busy
+    assert auth.verify_token(db, new.token) is not None
+    assert auth.list_tokens(db)[0].last_used_at is not None  # recorded once the store was free

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -109,18 +109,21 @@ def verify_token(db: Database, token: str) -> Principal | None:
     if not token:
         return None
     digest = hash_token(token)
-    with db.session(write=True) as s:  # it records last_used_at: take SQLite's write lock first
+    with db.session() as s:
         row = s.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
         if row is None or row.revoked or not hmac.compare_digest(row.token_hash, digest):
             return None
-        now = utcnow()
-        last = row.last_used_at
-        if last is not None and last.tzinfo is None:
-            last = last.replace(tzinfo=now.tzinfo)  # SQLite returns naive UTC
-        # Record use at most once a minute, so that reading with a token does not write every time.
-        if last is None or now - last > LAST_USED_EVERY:
-            row.last_used_at = now
-        return Principal(kind="token", name=row.name or f"token {row.id}", role=row.role)
+        principal = Principal(kind="token", name=row.name or f"token {row.id}", role=row.role)
+        token_id, last = row.id, row.last_used_at
+    now = utcnow()
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=now.tzinfo)  # SQLite returns naive UTC
+    # Recorded at most once a minute, so that reading with a token does not write every time, and
+    # only if the store can take it at once: an import holds SQLite's write lock for minutes.
+    if last is None or now - last > LAST_USED_EVERY:
+        stmt = update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+        db.try_write(lambda session: session.execute(stmt))
+    return principal
 
 
 def create_user(db: Database, username: str, password: str, role: str = "editor") -> Principal:

@@ -58,6 +58,8 @@ def backoff(attempt: int) -> float:
 
 MMAP_BYTES = 1 << 31
 BUSY_TIMEOUT_MS = 30_000
+TRY_LOCK_MS = 100  # how long try_write waits for a PostgreSQL row lock before giving up
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out
 CHECKPOINT_WAIT_MS = 5_000  # a long reader (an export) must not hold up the end of an import for long
 WAL_LIMIT_BYTES = 64 << 20
 
@@ -262,6 +264,36 @@ class Database:
                 log.info("write attempt %d met %s; retrying", attempt, str(exc.orig).splitlines()[0])
                 time.sleep(backoff(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def try_write(self, work: Callable[[Session], object]) -> bool:
+        """Run a small write that may be skipped, now or not at all: whether it ran.
+
+        For bookkeeping such as a token's last use. An import holds SQLite's write lock for
+        minutes, and a request that waited for it (busy_timeout) answered 503 after 30 s.
+        """
+        with self.sessions() as session:
+            try:
+                self._begin_now(session)
+                work(session)
+                session.commit()
+                return True
+            except OperationalError as exc:
+                session.rollback()
+                if not (transient(exc) or _sqlstate(exc) == LOCK_NOT_AVAILABLE):
+                    raise StoreUnavailable(f"database unavailable: {exc.orig}") from exc
+                return False
+
+    def _begin_now(self, session: Session) -> None:
+        """Begin a write transaction that fails at once, instead of waiting, when the store is locked."""
+        if self.dialect != "sqlite":
+            session.execute(text(f"SET LOCAL lock_timeout = {TRY_LOCK_MS}"))  # this transaction's only
+            return
+        conn = session.connection()
+        conn.exec_driver_sql("PRAGMA busy_timeout=0")  # the connection's: set back once the lock is taken
+        try:
+            session.execute(text("BEGIN IMMEDIATE"))
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
     def checkpoint(self) -> bool:
         """On SQLite, copy the write-ahead log into the database file and empty it; whether it was emptied.
