@@ -23,6 +23,14 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 
+@pytest.fixture(autouse=True)
+def _data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own data directory (import jobs, the default store): never the user's."""
+    folder = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("NATO_TM_DATA_DIR", str(folder))
+    return folder
+
+
 def _pg_admin():  # type: ignore[no-untyped-def]
     return create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
 

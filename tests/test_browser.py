@@ -123,25 +123,28 @@ def _sign_in_and_choose_a_file(page, server, tmp_path) -> None:  # type: ignore[
     page.set_input_files("#file", str(upload))
 
 
-def test_sign_in_upload_a_tmx_and_see_the_report(page, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_upload_a_tmx_and_follow_its_job_to_the_report(page, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     _sign_in_and_choose_a_file(page, server, tmp_path)
-    page.click("form[enctype] button[type=submit]")
-    report = page.locator(".report")
-    report.wait_for(timeout=5000)
-    assert "reunion.tmx" in report.inner_text()
-    assert page.locator("dl.counts dd").first.inner_text() == "1"
     assert "Mio" in page.locator("#import-help").inner_text()
     _shot(page, "exchange")
+    page.click("form[enctype] button[type=submit]")
+    page.wait_for_url("**/exchange/jobs/*")
+    report = page.locator(".report")
+    report.wait_for(timeout=30000)  # the page follows the job by itself: no reload by the test
+    assert "reunion.tmx" in report.inner_text() and page.locator("#h-job").inner_text() == "Import terminé"
+    assert page.locator("dl.counts dd").first.inner_text() == "1"
+    assert page.evaluate("document.activeElement.id") == "h-job"  # the ended job's heading takes the focus
+    _shot(page, "import-job")
 
 
-def test_an_import_in_progress_says_so_and_cannot_be_sent_twice(page, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_sending_upload_says_so_and_cannot_be_sent_twice(page, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     _sign_in_and_choose_a_file(page, server, tmp_path)
     # Keep the page where it is, as during a long upload: the page's own handler runs first, then this one.
     page.evaluate("document.addEventListener('submit', function (ev) { ev.preventDefault(); })")
     button = page.locator("form[enctype] button[type=submit]")
     button.click()
     page.wait_for_function("document.querySelector('form[enctype] button[type=submit]').disabled")
-    assert button.inner_text() == "Import en cours…"
+    assert button.inner_text() == "Envoi du fichier…"
     assert page.locator("form[enctype]").get_attribute("aria-busy") == "true"
     page.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
     assert button.is_enabled() and button.inner_text() == "Importer"

@@ -15,8 +15,8 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 
 def test_every_command_in_the_readme_exists() -> None:
     _register()
-    named = set(re.findall(r"^nato-tm ([a-z]+)", README, flags=re.M))
-    named |= set(re.findall(r"`nato-tm ([a-z]+)", README))
+    named = set(re.findall(r"^nato-tm ([a-z][a-z-]*)", README, flags=re.M))
+    named |= set(re.findall(r"`nato-tm ([a-z][a-z-]*)", README))
     assert {"init", "terms", "lookup", "import", "export", "serve"} <= named
     assert named <= set(cli.commands), named - set(cli.commands)
 

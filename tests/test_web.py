@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import pytest
 
@@ -56,7 +57,19 @@ def test_session_writes_need_csrf(editor) -> None:  # type: ignore[no-untyped-de
     assert editor.post("/exchange", data=data, content_type="multipart/form-data").status_code == 403
 
 
-def test_upload_tmx_shows_the_report(editor) -> None:  # type: ignore[no-untyped-def]
+def _follow_job(editor, url: str) -> str:  # type: ignore[no-untyped-def]
+    """The job page once the job has ended (the page a browser's script or refresh would show)."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        page = editor.get(url).get_data(as_text=True)
+        if "data-follow" not in page:
+            return page  # type: ignore[no-any-return]
+        assert 'http-equiv="refresh"' in page  # a browser without scripts asks again by itself
+        time.sleep(0.1)
+    raise AssertionError(f"{url} still follows a running job")
+
+
+def test_upload_tmx_runs_a_job_whose_page_shows_the_report(editor) -> None:  # type: ignore[no-untyped-def]
     tmx = (
         '<?xml version="1.0" encoding="UTF-8"?><tmx version="1.4"><header srclang="fr" datatype="plaintext" '
         'segtype="sentence" adminlang="en" o-tmf="x" creationtool="t" creationtoolversion="1"/><body>'
@@ -66,9 +79,31 @@ def test_upload_tmx_shows_the_report(editor) -> None:  # type: ignore[no-untyped
     token = _csrf(editor, "/exchange")
     data = {"file": (io.BytesIO(tmx), "seed.tmx"), "csrf_token": token}
     response = editor.post("/exchange", data=data, content_type="multipart/form-data")
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "Rapport d’import" in page and "seed.tmx" in page
+    assert response.status_code == 303 and re.search(r"/exchange/jobs/[0-9a-f]{24}$", response.headers["Location"])
+    page = _follow_job(editor, response.headers["Location"])
+    assert "Import terminé" in page and "Rapport d’import" in page and "seed.tmx" in page
     assert re.search(r"<dt>ajoutées</dt><dd>1</dd>", page)
+
+
+def test_a_broken_upload_ends_its_job_refused(editor) -> None:  # type: ignore[no-untyped-def]
+    token = _csrf(editor, "/exchange")
+    data = {"file": (io.BytesIO(b"<tmx version='1.4'><body><tu>"), "cut.tmx"), "csrf_token": token}
+    response = editor.post("/exchange", data=data, content_type="multipart/form-data")
+    page = _follow_job(editor, response.headers["Location"])
+    assert "Import refusé" in page and "cut.tmx" in page and "Rien n’a été enregistré" in page
+
+
+def test_an_upload_without_a_file_stays_on_the_form(editor) -> None:  # type: ignore[no-untyped-def]
+    token = _csrf(editor, "/exchange")
+    response = editor.post("/exchange", data={"csrf_token": token}, content_type="multipart/form-data")
+    assert response.status_code == 400 and "choose a file to import" in response.get_data(as_text=True)
+
+
+def test_job_pages_are_for_editors_and_unknown_jobs_are_404(app, editor) -> None:  # type: ignore[no-untyped-def]
+    missing = editor.get("/exchange/jobs/" + "0" * 24)
+    assert missing.status_code == 404 and "no import job" in missing.get_data(as_text=True)
+    anonymous = app.test_client().get("/exchange/jobs/" + "0" * 24)
+    assert anonymous.status_code == 302 and "/signin" in anonymous.headers["Location"]
 
 
 def test_editor_pages_redirect_to_signin(client) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-// nato-tm: search as you type (debounced) and copy buttons. The pages work without this file.
+// nato-tm: search as you type (debounced), copy buttons, import jobs followed live. The pages work without this file.
 (function () {
   "use strict";
   var DEBOUNCE_MS = 250;
@@ -92,8 +92,44 @@
     });
   });
 
+  // An import job's page follows the job: the page is fetched again and its panel's parts taken over
+  // in place (a progress bar redrawn, not a region re-announced every second); once the job has
+  // ended, the panel with the report or the error replaces the old one and takes the focus.
+  function followJob(panel) {
+    var every = parseInt(panel.getAttribute("data-follow"), 10) || 1000;
+    function tick() {
+      fetch(location.href, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("job");
+          if (!fresh) { return Promise.reject("no job panel"); }
+          var heading = panel.querySelector("h2"), freshHeading = fresh.querySelector("h2");
+          if (fresh.hasAttribute("data-follow") && heading && freshHeading &&
+              heading.textContent === freshHeading.textContent) {
+            ["progress", "#job-text"].forEach(function (sel) {
+              var old = panel.querySelector(sel), now = fresh.querySelector(sel);
+              if (old && now) { old.replaceWith(now); }
+            });
+            setTimeout(tick, every);
+            return;
+          }
+          panel.replaceWith(fresh);
+          panel = fresh;
+          if (fresh.hasAttribute("data-follow")) {
+            setTimeout(tick, every);
+          } else if (freshHeading) {
+            freshHeading.setAttribute("tabindex", "-1");
+            freshHeading.focus();
+          }
+        })
+        .catch(function () { setTimeout(tick, every * 5); });  // a server restart, say: ask again, less often
+    }
+    setTimeout(tick, every);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     enableCopyButtons(document);
     document.querySelectorAll("form[data-live]").forEach(liveSearch);
+    document.querySelectorAll("[data-follow]").forEach(followJob);
   });
 })();

@@ -10,7 +10,7 @@ from nato_tm import __version__
 from nato_tm.cli.base import CliState, Group, db_option
 
 # Each module defines COMMANDS, a list of click commands; one module a capability.
-COMMAND_MODULES = ("admin", "exchange", "terms", "memory", "web", "bench")
+COMMAND_MODULES = ("admin", "exchange", "terms", "memory", "web", "bench", "jobs")
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,12 +9,12 @@ from typing import IO
 
 from flask import Blueprint, Response, current_app, request
 
-from nato_tm.errors import InvalidInput
+from nato_tm.errors import Forbidden, InvalidInput, Unauthorized
 from nato_tm.formats.registry import ReadOptions
-from nato_tm.services import exporter
+from nato_tm.services import exporter, jobs
 from nato_tm.services.freshness import Freshness, freshness
 from nato_tm.services.importer import ImportReport, import_stream
-from nato_tm.webapp import auth, get_db
+from nato_tm.webapp import auth, get_db, get_settings
 from nato_tm.webapp.params import document, json_body, lang_param, text_param
 
 bp = Blueprint("api_write", __name__, url_prefix="/api/v1")
@@ -67,12 +67,50 @@ def run_import(stream: IO[bytes], name: str) -> ImportReport:
     )
 
 
+def job_store() -> jobs.Jobs:
+    """The import jobs of the app's data directory."""
+    return jobs.Jobs(jobs.jobs_folder(get_settings(current_app).data_dir))
+
+
+def start_job(stream: IO[bytes], name: str) -> jobs.Job:
+    """Store an upload with the request's import options and start its job (see services/jobs.py)."""
+    values = request.values
+    options = {
+        "format": values.get("format") or None,
+        "dry_run": _flag("dry_run"),
+        "skip_invalid": _flag("skip_invalid"),
+        "src": lang_param(values, "src", "fr") or "fr",
+        "tgt": lang_param(values, "tgt", "en") or "en",
+        "origin": values.get("origin") or f"upload:{name}",
+    }
+    store = job_store()
+    job = store.create(stream, name, options)
+    jobs.launch(store, job, get_db(current_app).url)
+    return job
+
+
+def _wants_job() -> bool:
+    # RFC 7240's "Prefer: respond-async", or ?async=1 for clients that cannot set a header.
+    prefer = request.headers.get("Prefer", "").replace(" ", "").lower().split(",")
+    return "respond-async" in prefer or _flag("async")
+
+
+def _imported(stream: IO[bytes], name: str) -> Response:
+    if not _wants_job():
+        return document(run_import(stream, name))
+    job = start_job(stream, name)
+    response = document(job, 202)
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    response.headers["Preference-Applied"] = "respond-async"
+    return response
+
+
 @bp.post("/import")
 def import_file() -> Response:
     """Import a TMX, TBX, TSV or CSV file sent as multipart 'file' or as the raw body (?name=)."""
     upload = request.files.get("file")
     if upload is not None and upload.filename:
-        return document(run_import(upload.stream, os.path.basename(upload.filename)))
+        return _imported(upload.stream, os.path.basename(upload.filename))
     if request.mimetype.startswith("multipart/"):
         raise InvalidInput("the multipart form has no 'file' part", param="file")
     data = request.get_data(cache=False)
@@ -81,7 +119,18 @@ def import_file() -> Response:
     with tempfile.SpooledTemporaryFile(SPOOL) as stream:
         stream.write(data)
         stream.seek(0)
-        return document(run_import(stream, request.args.get("name") or "upload"))
+        return _imported(stream, request.args.get("name") or "upload")
+
+
+@bp.get("/jobs/<job_id>")
+def job_status(job_id: str) -> Response:
+    """An import job: its state, how far it has read, and its report or error once ended (token)."""
+    me = auth.current()
+    if me is None:
+        raise Unauthorized("import jobs need an API token (Authorization: Bearer) or a signed-in editor")
+    if not me.can_write:
+        raise Forbidden(f"the role {me.role!r} may not import")
+    return document(job_store().get(job_id))
 
 
 def export_state(fmt: str) -> Freshness:

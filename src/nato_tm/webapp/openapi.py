@@ -236,8 +236,13 @@ def _paths() -> dict[str, Any]:
         "/api/v1/import": {
             "post": {
                 **_op(
-                    "Import a TMX, TBX, TSV or CSV file; answers the import report",
+                    "Import a TMX, TBX, TSV or CSV file; answers the import report, or (202) a job to follow",
                     [
+                        _q(
+                            "async",
+                            "1 (or the header Prefer: respond-async): answer 202 at once with an import "
+                            "job, whose Location is /api/v1/jobs/{job_id}",
+                        ),
                         _q("format", "Force the format (tmx, tbx, tsv, glossary, csv)"),
                         _q("dry_run", "1: report only"),
                         _q("skip_invalid", "1: import the valid entries, report the others"),
@@ -255,6 +260,17 @@ def _paths() -> dict[str, Any]:
                         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
                     },
                 },
+            }
+        },
+        "/api/v1/jobs/{job_id}": {
+            "get": {
+                **_op(
+                    "An import job: state (queued, running, done, failed), records read, share of the file, "
+                    "then its report or error",
+                    [_param("job_id", "path", "Job id, from the 202 answer of POST /api/v1/import", required=True)],
+                    codes=("401", "403", "404", "429"),
+                ),
+                "security": [{"bearer": []}, {"session": []}],
             }
         },
         "/api/v1/export/{fmt}": {
@@ -299,7 +315,7 @@ def _paths() -> dict[str, Any]:
 
 
 def _responses(paths: dict[str, Any]) -> dict[str, Any]:
-    """What _op cannot say: export media types and 304, lists as bodies, 200 for a unit already stored."""
+    """What _op cannot say: export media types and 304, lists as bodies, 200 for a unit already stored, 202 jobs."""
     export = paths["/api/v1/export/{fmt}"]["get"]["responses"]
     export["200"]["content"] = {m: {"schema": {"type": "string", "format": "binary"}} for m in EXPORT_MEDIA}
     export["304"] = {"description": "Not modified: the client's copy (If-None-Match, If-Modified-Since) is current"}
@@ -311,6 +327,11 @@ def _responses(paths: dict[str, Any]) -> dict[str, Any]:
         "content": {"application/json": {"schema": OBJ}},
     }
     paths["/api/v1/tm/units"]["post"]["responses"]["200"] = stored
+    paths["/api/v1/import"]["post"]["responses"]["202"] = {
+        "description": "Asked for as a job: the job, queued; Location is its /api/v1/jobs/{job_id}",
+        "headers": {"Location": {"schema": {"type": "string"}}},
+        "content": {"application/json": {"schema": OBJ}},
+    }
     return paths
 
 

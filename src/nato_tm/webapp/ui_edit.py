@@ -10,12 +10,12 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from nato_tm.errors import FormatError, InvalidInput, NatoTmError, Unsupported
+from nato_tm.errors import InvalidInput, NatoTmError
 from nato_tm.services import concepts, exporter
 from nato_tm.services.documents import to_jsonable
 from nato_tm.store.termbase import STATUSES, TERM_TYPES
 from nato_tm.webapp import auth, get_db
-from nato_tm.webapp.api_write import export_response, run_import
+from nato_tm.webapp.api_write import export_response, job_store, start_job
 
 bp = Blueprint("ui_edit", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,19 +43,24 @@ def _exports() -> list[dict[str, str]]:
 @bp.route("/exchange", methods=["GET", "POST"])
 @editor_page
 def exchange() -> ResponseReturnValue:
-    """Upload a TMX, TBX or TSV file and see the import report; download the exports."""
-    report: dict[str, Any] | None = None
-    error = None
-    status = 200
+    """Upload a TMX, TBX or TSV file (imported as a job, whose page follows it); download the exports."""
     if request.method == "POST":
         upload = request.files.get("file")
         try:
             if upload is None or not upload.filename:
                 raise InvalidInput("choose a file to import", param="file")
-            report = to_jsonable(run_import(upload.stream, os.path.basename(upload.filename)))
-        except (InvalidInput, FormatError, Unsupported) as exc:
-            error, status = exc.message, 400 if not isinstance(exc, Unsupported) else 415
-    return render_template("exchange.html", report=report, error=error, exports=_exports()), status
+            job = start_job(upload.stream, os.path.basename(upload.filename))
+        except InvalidInput as exc:
+            return render_template("exchange.html", error=exc.message, exports=_exports()), 400
+        return redirect(url_for("ui_edit.import_job", job_id=job.id), 303)
+    return render_template("exchange.html", error=None, exports=_exports())
+
+
+@bp.get("/exchange/jobs/<job_id>")
+@editor_page
+def import_job(job_id: str) -> ResponseReturnValue:
+    """An import job's page: how far it is while it runs (the page follows it), then its report or error."""
+    return render_template("import_job.html", job=job_store().get(job_id))
 
 
 @bp.get("/exchange/export/<fmt>")

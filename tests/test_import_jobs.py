@@ -1,0 +1,229 @@
+"""Import jobs: an upload imported in a process of its own, followed through its job file (services/jobs.py)."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from nato_tm import resources
+from nato_tm.errors import InvalidInput, NotFound
+from nato_tm.services import jobs
+from nato_tm.services.progress import Progress
+from nato_tm.services.stats import stats
+from nato_tm.store.db import Database
+
+SEED_TMX = (resources.termbase() / "seed-memory.tmx").read_bytes()
+SEED_UNITS = SEED_TMX.count(b"<tu ") + SEED_TMX.count(b"<tu>")
+OPTIONS = {"format": None, "dry_run": False, "skip_invalid": False, "src": "fr", "tgt": "en", "origin": "upload:t"}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> jobs.Jobs:
+    return jobs.Jobs(tmp_path / "jobs")
+
+
+def _units(db: Database) -> int:
+    return int(stats(db).units)
+
+
+def _until_finished(store: jobs.Jobs, job_id: str, seconds: float = 90) -> jobs.Job:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = store.get(job_id)
+        if job.finished:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} still {store.get(job_id).state} after {seconds} s")
+
+
+def test_a_job_imports_its_upload_and_reports(empty_db: Database, store: jobs.Jobs) -> None:
+    job = store.create(io.BytesIO(SEED_TMX), "seed-memory.tmx", OPTIONS)
+    assert job.state == "queued" and store.upload_path(job.id).read_bytes() == SEED_TMX
+    done = jobs.run(empty_db, store, job.id, workers=0)
+    assert done.state == "done" and done.error is None and done.pid == os.getpid()
+    assert done.report is not None and done.report["added"] == SEED_UNITS == _units(empty_db)
+    assert done.records == SEED_UNITS and done.finishing and done.fraction == 1.0
+    assert store.get(job.id) == done  # what its file says
+    assert not store.upload_path(job.id).exists()  # the upload goes once imported
+    assert done.started is not None and done.ended is not None and done.started <= done.ended
+
+
+def test_a_dry_run_job_changes_nothing(empty_db: Database, store: jobs.Jobs) -> None:
+    job = store.create(io.BytesIO(SEED_TMX), "seed-memory.tmx", {**OPTIONS, "dry_run": True})
+    done = jobs.run(empty_db, store, job.id, workers=0)
+    assert done.state == "done" and done.report is not None and done.report["dry_run"] is True
+    assert done.report["added"] == SEED_UNITS and _units(empty_db) == 0
+
+
+def test_a_broken_file_fails_its_job_with_the_readers_message(empty_db: Database, store: jobs.Jobs) -> None:
+    broken = SEED_TMX[: len(SEED_TMX) // 2]  # cut in the middle of a unit
+    job = store.create(io.BytesIO(broken), "cut.tmx", OPTIONS)
+    failed = jobs.run(empty_db, store, job.id, workers=0)
+    assert failed.state == "failed" and failed.report is None and failed.error is not None
+    assert failed.error["code"] == "bad_file" and "cut.tmx" in failed.error["message"]
+    assert _units(empty_db) == 0 and not store.upload_path(job.id).exists()
+
+
+def test_a_job_runs_once(empty_db: Database, store: jobs.Jobs) -> None:
+    job = store.create(io.BytesIO(SEED_TMX), "seed-memory.tmx", OPTIONS)
+    jobs.run(empty_db, store, job.id, workers=0)
+    with pytest.raises(InvalidInput, match="done, not queued"):
+        jobs.run(empty_db, store, job.id, workers=0)
+
+
+@pytest.mark.parametrize("job_id", ["0" * 24, "../../etc/passwd", "", "A" * 24])
+def test_unknown_or_malformed_job_ids_are_not_found(store: jobs.Jobs, job_id: str) -> None:
+    with pytest.raises(NotFound):
+        store.get(job_id)
+
+
+def test_unknown_options_are_refused(store: jobs.Jobs) -> None:
+    with pytest.raises(InvalidInput, match="unknown import option 'workers'"):
+        store.create(io.BytesIO(b""), "x.tmx", {"workers": 8})
+
+
+def test_a_job_whose_process_died_is_told_failed(store: jobs.Jobs) -> None:
+    job = store.create(io.BytesIO(SEED_TMX), "seed-memory.tmx", OPTIONS)
+    assert store.get(job.id).state == "queued"  # just created: its process may not have started yet
+    lock = store.hold(job.id)  # a live process holds the job's lock
+    assert store.get(job.id).state == "queued"
+    lock.close()  # ... and the process is gone
+    gone = store.get(job.id)
+    assert gone.state == "failed" and gone.error is not None and gone.error["code"] == "stopped"
+    assert "nothing was stored" in gone.error["message"] and gone.ended is not None
+    assert not store.upload_path(job.id).exists()
+
+
+def test_a_job_that_never_started_is_told_failed(store: jobs.Jobs) -> None:
+    job = store.create(io.BytesIO(SEED_TMX), "seed-memory.tmx", OPTIONS)
+    job.created = (datetime.now(UTC) - jobs.STARTING - timedelta(seconds=1)).isoformat()
+    store.save(job)
+    assert store.get(job.id).state == "failed"
+
+
+def test_jobs_wait_their_turn(empty_db: Database, store: jobs.Jobs) -> None:
+    job = store.create(io.BytesIO(SEED_TMX), "seed-memory.tmx", OPTIONS)
+    lock = store.hold(job.id)
+    result: list[jobs.Job] = []
+    with store.turn():  # an import before this one
+        thread = threading.Thread(target=lambda: result.append(jobs.run(empty_db, store, job.id, workers=0)))
+        thread.start()
+        time.sleep(0.5)
+        waiting = store.get(job.id)
+        assert waiting.state == "queued" and waiting.pid == os.getpid() and _units(empty_db) == 0
+    thread.join(60)
+    lock.close()
+    assert result and result[0].state == "done" and _units(empty_db) == SEED_UNITS
+
+
+def test_old_finished_jobs_are_pruned_when_a_new_one_starts(store: jobs.Jobs) -> None:
+    old = store.create(io.BytesIO(b"old"), "old.tmx", OPTIONS)
+    old.state, old.ended = "done", (datetime.now(UTC) - jobs.KEEP - timedelta(hours=1)).isoformat()
+    store.save(old)
+    recent = store.create(io.BytesIO(b"recent"), "recent.tmx", OPTIONS)
+    recent.state, recent.ended = "done", datetime.now(UTC).isoformat()
+    store.save(recent)
+    store.create(io.BytesIO(b"new"), "new.tmx", OPTIONS)
+    with pytest.raises(NotFound):
+        store.get(old.id)
+    assert not store.upload_path(old.id).exists()
+    assert store.get(recent.id).state == "done"
+
+
+def test_progress_is_written_at_most_twice_a_second_and_always_at_the_end(store: jobs.Jobs) -> None:
+    job = store.create(io.BytesIO(b"x"), "x.tmx", OPTIONS)
+    now = [100.0]
+    watch = store.watcher(job, clock=lambda: now[0])
+    watch(Progress(1000, 10, 100))
+    assert store.get(job.id).records == 1000
+    now[0] += 0.1
+    watch(Progress(2000, 20, 100))
+    assert store.get(job.id).records == 1000  # too soon after the last write
+    now[0] += 0.5
+    watch(Progress(3000, 30, 100))
+    assert (store.get(job.id).records, store.get(job.id).fraction) == (3000, 0.3)
+    watch(Progress(3500, 100, 100, finishing=True))
+    assert store.get(job.id).finishing and store.get(job.id).records == 3500
+
+
+def test_a_launched_job_imports_in_its_own_process(empty_db: Database, store: jobs.Jobs) -> None:
+    job = store.create(io.BytesIO(SEED_TMX), "seed-memory.tmx", OPTIONS)
+    jobs.launch(store, job, empty_db.url)
+    done = _until_finished(store, job.id)
+    assert done.state == "done", (done.error, store.log_path(job.id).read_text())
+    assert done.pid != os.getpid() and _units(empty_db) == SEED_UNITS
+
+
+def test_a_killed_job_process_leaves_the_store_as_it_was(empty_db: Database, store: jobs.Jobs) -> None:
+    job = store.create(io.BytesIO(SEED_TMX), "seed-memory.tmx", OPTIONS)
+    with store.turn():  # hold it queued, so that it is killed before it has imported
+        jobs.launch(store, job, empty_db.url)
+        deadline = time.monotonic() + 60
+        while store.get(job.id).pid is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        pid = store.get(job.id).pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        gone = _until_finished(store, job.id)
+    assert gone.state == "failed" and gone.error is not None and gone.error["code"] == "stopped"
+    assert _units(empty_db) == 0
+
+
+def _poll_api(client, job_id: str, headers: dict[str, str]) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        doc = client.get(f"/api/v1/jobs/{job_id}", headers=headers).get_json()
+        if doc["state"] in ("done", "failed"):
+            return doc  # type: ignore[no-any-return]
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not end")
+
+
+@pytest.mark.parametrize("ask", [{"query_string": {"async": "1"}}, {"headers": {"Prefer": "respond-async, wait=5"}}])
+def test_the_api_imports_as_a_job_when_asked(client, editor_token, ask) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {editor_token}", **ask.get("headers", {})}
+    data = {"file": (io.BytesIO(SEED_TMX), "seed-memory.tmx")}
+    response = client.post("/api/v1/import", data=data, headers=headers, content_type="multipart/form-data",
+                           query_string=ask.get("query_string"))  # fmt: skip
+    assert response.status_code == 202, response.get_data(as_text=True)
+    job = response.get_json()
+    assert response.headers["Location"] == f"/api/v1/jobs/{job['id']}" and job["state"] == "queued"
+    assert response.headers["Preference-Applied"] == "respond-async"
+    done = _poll_api(client, job["id"], {"Authorization": f"Bearer {editor_token}"})
+    assert done["state"] == "done", done
+    assert done["report"]["file"] == "seed-memory.tmx" and done["report"]["unchanged"] == SEED_UNITS  # seeded store
+
+
+def test_a_raw_body_import_job(client, editor_token) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {editor_token}", "Prefer": "respond-async"}
+    response = client.post("/api/v1/import?name=cut.tmx", data=SEED_TMX[:500], headers=headers,
+                           content_type="application/octet-stream")  # fmt: skip
+    assert response.status_code == 202
+    failed = _poll_api(client, response.get_json()["id"], headers)
+    assert failed["state"] == "failed" and failed["error"]["code"] == "bad_file" and failed["report"] is None
+
+
+def test_job_status_needs_a_writer(client, db: Database, editor_token) -> None:  # type: ignore[no-untyped-def]
+    from nato_tm.services.auth import hash_token
+    from nato_tm.store.accounts import ApiToken
+
+    headers = {"Authorization": f"Bearer {editor_token}", "Prefer": "respond-async"}
+    data = {"file": (io.BytesIO(SEED_TMX), "seed-memory.tmx")}
+    response = client.post("/api/v1/import", data=data, headers=headers, content_type="multipart/form-data")
+    job_id = response.get_json()["id"]
+    assert client.get(f"/api/v1/jobs/{job_id}").status_code == 401
+    reader = "ntm_a-reader-token-written-straight-to-the-store"  # no service makes readers; the store allows them
+    with db.session() as s:
+        s.add(ApiToken(name="reader", role="reader", token_hash=hash_token(reader)))
+    response = client.get(f"/api/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {reader}"})
+    assert response.status_code == 403 and response.get_json()["error"]["code"] == "forbidden"
+    missing = client.get("/api/v1/jobs/" + "0" * 24, headers=headers)
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+    _poll_api(client, job_id, headers)  # let it end before the store goes
