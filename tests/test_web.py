@@ -83,6 +83,8 @@ def test_upload_tmx_runs_a_job_whose_page_shows_the_report(editor) -> None:  # t
     page = _follow_job(editor, response.headers["Location"])
     assert "Import terminé" in page and "Rapport d’import" in page and "seed.tmx" in page
     assert re.search(r"<dt>ajoutées</dt><dd>1</dd>", page)
+    listed = editor.get("/exchange").get_data(as_text=True).split('id="h-jobs"', 1)[1]
+    assert response.headers["Location"] in listed and "seed.tmx</a> · terminé" in listed and "1 ajoutées" in listed
 
 
 def test_a_broken_upload_ends_its_job_refused(editor) -> None:  # type: ignore[no-untyped-def]

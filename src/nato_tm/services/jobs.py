@@ -128,6 +128,14 @@ class Jobs:
             self.upload_path(job.id).unlink(missing_ok=True)
         return job
 
+    def recent(self, limit: int = 10) -> list[Job]:
+        """The latest jobs, newest first."""
+        found = []
+        for path in self.folder.glob("*.json"):
+            with contextlib.suppress(NotFound, OSError, ValueError, TypeError):  # gone, or being replaced
+                found.append(self.get(path.stem))
+        return sorted(found, key=lambda job: job.created, reverse=True)[:limit]
+
     def _load(self, job_id: str) -> Job:
         try:
             data = json.loads(self._path(job_id, "json").read_text(encoding="utf-8"))

@@ -51,9 +51,13 @@ def exchange() -> ResponseReturnValue:
                 raise InvalidInput("choose a file to import", param="file")
             job = start_job(upload.stream, os.path.basename(upload.filename))
         except InvalidInput as exc:
-            return render_template("exchange.html", error=exc.message, exports=_exports()), 400
+            return _exchange_page(exc.message), 400
         return redirect(url_for("ui_edit.import_job", job_id=job.id), 303)
-    return render_template("exchange.html", error=None, exports=_exports())
+    return _exchange_page(None)
+
+
+def _exchange_page(error: str | None) -> str:
+    return render_template("exchange.html", error=error, exports=_exports(), jobs=job_store().recent())
 
 
 @bp.get("/exchange/jobs/<job_id>")
