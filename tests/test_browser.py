@@ -137,6 +137,22 @@ def test_sign_in_upload_a_tmx_and_follow_its_job_to_the_report(page, server, tmp
     _shot(page, "import-job")
 
 
+def test_a_queued_import_cancelled_from_its_page(page, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from nato_tm.services import jobs
+
+    folder = jobs.jobs_folder(Path(os.environ["NATO_TM_DATA_DIR"]))
+    with jobs.Jobs(folder).turn("f" * 24):  # another import ahead keeps this one waiting
+        _sign_in_and_choose_a_file(page, server, tmp_path)
+        page.click("form[enctype] button[type=submit]")
+        page.wait_for_url("**/exchange/jobs/*")
+        assert page.locator("#h-job").inner_text() == "En attente"
+        _shot(page, "import-job-queued")
+        page.click("text=Annuler l’import")
+        page.locator("#h-job", has_text="Import refusé").wait_for(timeout=30000)
+    assert "cancelled by a user" in page.locator("#job .error").inner_text()
+    assert page.locator("text=Annuler l’import").count() == 0
+
+
 def test_a_sending_upload_says_so_and_cannot_be_sent_twice(page, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     _sign_in_and_choose_a_file(page, server, tmp_path)
     # Keep the page where it is, as during a long upload: the page's own handler runs first, then this one.

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from nato_tm import resources
-from nato_tm.errors import InvalidInput, NotFound
+from nato_tm.errors import Conflict, InvalidInput, NotFound
 from nato_tm.services import jobs
 from nato_tm.services.progress import Progress
 from nato_tm.services.stats import stats
@@ -112,7 +112,7 @@ def test_jobs_wait_their_turn(empty_db: Database, store: jobs.Jobs) -> None:
     job = store.create(io.BytesIO(SEED_TMX), "seed-memory.tmx", OPTIONS)
     lock = store.hold(job.id)
     result: list[jobs.Job] = []
-    with store.turn():  # an import before this one
+    with store.turn("f" * 24):  # an import before this one
         thread = threading.Thread(target=lambda: result.append(jobs.run(empty_db, store, job.id, workers=0)))
         thread.start()
         time.sleep(0.5)
@@ -163,7 +163,7 @@ def test_a_launched_job_imports_in_its_own_process(empty_db: Database, store: jo
 
 def test_a_killed_job_process_leaves_the_store_as_it_was(empty_db: Database, store: jobs.Jobs) -> None:
     job = store.create(io.BytesIO(SEED_TMX), "seed-memory.tmx", OPTIONS)
-    with store.turn():  # hold it queued, so that it is killed before it has imported
+    with store.turn("f" * 24):  # hold it queued, so that it is killed before it has imported
         jobs.launch(store, job, empty_db.url)
         deadline = time.monotonic() + 60
         while store.get(job.id).pid is None and time.monotonic() < deadline:
@@ -227,3 +227,79 @@ def test_job_status_needs_a_writer(client, db: Database, editor_token) -> None: 
     missing = client.get("/api/v1/jobs/" + "0" * 24, headers=headers)
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
     _poll_api(client, job_id, headers)  # let it end before the store goes
+
+
+def _many_units_tmx(n: int) -> bytes:
+    """A TMX file of ``n`` numbered units built from a seed-article sentence (several import batches)."""
+    head = SEED_TMX[: SEED_TMX.index(b"<body>") + len(b"<body>")]
+    units = b"".join(
+        f'<tu><tuv xml:lang="fr"><seg>Le Comité militaire s’est réuni {i} fois.</seg></tuv>'
+        f'<tuv xml:lang="en"><seg>The Military Committee met {i} times.</seg></tuv></tu>'.encode()
+        for i in range(n)
+    )
+    return head + units + b"</body></tmx>"
+
+
+def test_a_queued_job_cancelled_never_imports(empty_db: Database, store: jobs.Jobs) -> None:
+    job = store.create(io.BytesIO(SEED_TMX), "seed-memory.tmx", OPTIONS)
+    lock = store.hold(job.id)
+    result: list[jobs.Job] = []
+    with store.turn("f" * 24):  # an import before this one, which the cancelled job does not wait for
+        thread = threading.Thread(target=lambda: result.append(jobs.run(empty_db, store, job.id, workers=0)))
+        thread.start()
+        time.sleep(0.3)
+        asked = store.cancel(job.id)
+        assert asked.cancelling and asked.state == "queued"
+        thread.join(10)
+        assert result, "the cancelled job still waited for its turn"
+    lock.close()
+    done = store.get(job.id)
+    assert done.state == "failed" and done.error == {"code": "cancelled", "message": result[0].error["message"]}
+    assert not done.cancelling and "nothing was stored" in done.error["message"] and _units(empty_db) == 0
+
+
+class _CancelledMidway(jobs.Jobs):
+    """Jobs whose user cancels each import once its first batch is read."""
+
+    def watcher(self, job: jobs.Job, clock=time.monotonic):  # type: ignore[no-untyped-def]
+        watch = super().watcher(job, clock)
+
+        def cancel_then_watch(p: Progress) -> None:
+            if p.records and not self.cancelled(job.id):
+                self.cancel(job.id)
+            watch(p)
+
+        return cancel_then_watch
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_running_job_cancelled_rolls_its_import_back(empty_db: Database, tmp_path: Path, workers: int) -> None:
+    store = _CancelledMidway(tmp_path / "jobs")
+    job = store.create(io.BytesIO(_many_units_tmx(5000)), "many.tmx", OPTIONS)
+    done = jobs.run(empty_db, store, job.id, workers=workers)
+    assert done.state == "failed" and done.error is not None and done.error["code"] == "cancelled"
+    assert 0 < done.records < 5000 and _units(empty_db) == 0
+
+
+def test_an_ended_job_cannot_be_cancelled(empty_db: Database, store: jobs.Jobs) -> None:
+    job = store.create(io.BytesIO(SEED_TMX), "seed-memory.tmx", OPTIONS)
+    jobs.run(empty_db, store, job.id, workers=0)
+    with pytest.raises(Conflict, match="has ended"):
+        store.cancel(job.id)
+
+
+def test_the_api_cancels_a_job(client, editor_token) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {editor_token}", "Prefer": "respond-async"}
+    auth_only = {"Authorization": f"Bearer {editor_token}"}
+    folder = jobs.jobs_folder(Path(os.environ["NATO_TM_DATA_DIR"]))
+    with jobs.Jobs(folder).turn("f" * 24):  # keep it queued
+        data = {"file": (io.BytesIO(SEED_TMX), "seed-memory.tmx")}
+        posted = client.post("/api/v1/import", data=data, headers=headers, content_type="multipart/form-data")
+        job_id = posted.json["id"]
+        assert client.delete(f"/api/v1/jobs/{job_id}").status_code == 401
+        asked = client.delete(f"/api/v1/jobs/{job_id}", headers=auth_only)
+        assert asked.status_code == 202 and asked.json["cancelling"] is True
+        failed = _poll_api(client, job_id, auth_only)
+    assert failed["state"] == "failed" and failed["error"]["code"] == "cancelled" and failed["cancelling"] is False
+    again = client.delete(f"/api/v1/jobs/{job_id}", headers=auth_only)
+    assert again.status_code == 409 and again.json["error"]["code"] == "conflict"

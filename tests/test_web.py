@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -93,6 +95,25 @@ def test_a_broken_upload_ends_its_job_refused(editor) -> None:  # type: ignore[n
     response = editor.post("/exchange", data=data, content_type="multipart/form-data")
     page = _follow_job(editor, response.headers["Location"])
     assert "Import refusé" in page and "cut.tmx" in page and "Rien n’a été enregistré" in page
+
+
+def test_an_editor_cancels_an_import_from_its_page(editor) -> None:  # type: ignore[no-untyped-def]
+    from nato_tm.services import jobs
+
+    folder = jobs.jobs_folder(Path(os.environ["NATO_TM_DATA_DIR"]))
+    with jobs.Jobs(folder).turn("f" * 24):  # an import before it keeps it queued
+        token = _csrf(editor, "/exchange")
+        data = {"file": (io.BytesIO(b"<tmx version='1.4'/>"), "later.tmx"), "csrf_token": token}
+        url = editor.post("/exchange", data=data, content_type="multipart/form-data").headers["Location"]
+        page = editor.get(url).get_data(as_text=True)
+        assert "En attente" in page and "Annuler l’import" in page
+        assert editor.post(url + "/cancel", data={}).status_code == 403  # a form without its CSRF token
+        response = editor.post(url + "/cancel", data={"csrf_token": _csrf(editor, url)})
+        assert response.status_code == 303 and response.headers["Location"] == url
+        page = _follow_job(editor, url)
+    assert "Import refusé" in page and "cancelled by a user" in page and "Annuler l’import" not in page
+    again = editor.post(url + "/cancel", data={"csrf_token": _csrf(editor, url)}, follow_redirects=True)
+    assert "has ended (failed)" in again.get_data(as_text=True)
 
 
 def test_an_upload_without_a_file_stays_on_the_form(editor) -> None:  # type: ignore[no-untyped-def]

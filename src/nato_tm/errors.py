@@ -38,6 +38,12 @@ class Unsupported(NatoTmError):
     code = "unsupported"
 
 
+class Cancelled(NatoTmError):
+    """Work stopped because a user asked for it (an import job cancelled)."""
+
+    code = "cancelled"
+
+
 class TooLarge(NatoTmError):
     """An input over a configured size limit (HTTP 413)."""
 

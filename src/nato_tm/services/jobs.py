@@ -9,7 +9,10 @@ the command line's analysis workers and writes how far it is to the job file, wh
 reads. Files, not the store: on SQLite the import holds the store's write lock until it commits,
 and its progress must be readable meanwhile.
 
-Jobs import one at a time (``run.lock``); the others wait, queued. A job process holds a lock on
+Jobs import one at a time (``run.lock``); the others wait, queued. A user cancels a job with a
+marker file (``ID.cancel``), which the job's process looks for while it waits its turn and after
+each batch it imports; the import then rolls back. Once every record is read, the index and the
+commit are not stopped. A job process holds a lock on
 its own ``ID.lock`` for as long as it lives, so a reader can tell a job whose process died (the
 machine restarted, it was killed) from one still at work, whatever became of its pid.
 """
@@ -33,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from nato_tm.errors import InvalidInput, NatoTmError, NotFound
+from nato_tm.errors import Cancelled, Conflict, InvalidInput, NatoTmError, NotFound
 from nato_tm.formats.registry import ReadOptions
 from nato_tm.services.documents import to_jsonable
 from nato_tm.services.importer import import_stream
@@ -45,6 +48,7 @@ log = logging.getLogger(__name__)
 KEEP = timedelta(days=7)  # finished jobs older than this are removed when a new one starts
 STARTING = timedelta(minutes=2)  # a queued job whose process has not taken its lock after this has died
 SAVE_EVERY = 0.5  # seconds between two progress writes
+WAIT_STEP = 0.25  # seconds between two looks at the turn (and at a cancel) while queued
 _ID = re.compile(r"^[0-9a-f]{24}$")
 OPTION_NAMES = ("format", "dry_run", "skip_invalid", "src", "tgt", "origin")
 
@@ -68,6 +72,7 @@ class Job:
     fraction: float | None = None  # share of the file read, when known
     finishing: bool = False  # every record read; the index and the commit are left
     pid: int | None = None  # the job's process, once it has started
+    cancelling: bool = False  # a user asked to cancel it and it has not ended yet (read from its marker)
     report: dict[str, Any] | None = None  # the import report, once done
     error: dict[str, str] | None = None  # {"code", "message"}, once failed
 
@@ -118,6 +123,7 @@ class Jobs:
         if not _ID.match(job_id):
             raise NotFound(f"no import job {job_id!r}")
         job = self._load(job_id)
+        job.cancelling = not job.finished and self.cancelled(job_id)
         if job.finished or self._alive(job):
             return job
         job = self._load(job_id)  # it may have ended between the two looks: its process saves before it exits
@@ -163,12 +169,37 @@ class Jobs:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return lock
 
+    def cancel(self, job_id: str) -> Job:
+        """Ask a job to stop (see the module's note); Conflict once it has ended."""
+        job = self.get(job_id)
+        if job.finished:
+            raise Conflict(f"import job {job_id} has ended ({job.state}): there is nothing to cancel")
+        self._path(job_id, "cancel").touch()
+        job.cancelling = True
+        return job
+
+    def cancelled(self, job_id: str) -> bool:
+        """Whether a user asked this job to stop."""
+        return self._path(job_id, "cancel").exists()
+
+    def _stop_if_cancelled(self, job_id: str) -> None:
+        if self.cancelled(job_id):
+            raise Cancelled("cancelled by a user; nothing was stored")
+
     @contextlib.contextmanager
-    def turn(self) -> Iterator[None]:
-        """Wait for the imports before this one (one job imports at a time)."""
+    def turn(self, job_id: str) -> Iterator[None]:
+        """Wait for the imports before this one (one job imports at a time), unless the job is cancelled meanwhile."""
+        self.folder.mkdir(parents=True, exist_ok=True)
         with (self.folder / "run.lock").open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            while True:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    self._stop_if_cancelled(job_id)
+                    time.sleep(WAIT_STEP)
             try:
+                self._stop_if_cancelled(job_id)
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
@@ -182,7 +213,7 @@ class Jobs:
             except (NotFound, OSError, ValueError, TypeError):  # not a job file, or one being replaced
                 continue
             if job.ended and datetime.fromisoformat(job.ended) < cutoff:
-                for suffix in ("json", "lock", "upload", "log"):
+                for suffix in ("json", "lock", "upload", "log", "cancel"):
                     self._path(job.id, suffix).unlink(missing_ok=True)
 
     def watcher(self, job: Job, clock: Callable[[], float] = time.monotonic) -> Watcher:
@@ -191,6 +222,7 @@ class Jobs:
 
         def watch(p: Progress) -> None:
             job.records, job.fraction, job.finishing = p.records, p.fraction, p.finishing
+            self._stop_if_cancelled(job.id)  # raised inside the import: its transaction rolls back
             if p.finishing or clock() - last[0] >= SAVE_EVERY:
                 last[0] = clock()
                 self.save(job)
@@ -211,21 +243,21 @@ def run(db: Database, jobs: Jobs, job_id: str, *, workers: int) -> Job:
         raise InvalidInput(f"import job {job_id} is {job.state}, not queued")
     job.pid = os.getpid()
     jobs.save(job)
-    with jobs.turn():
-        job.state, job.started = "running", _now()
-        jobs.save(job)
-        try:
+    try:
+        with jobs.turn(job.id):
+            job.state, job.started = "running", _now()
+            jobs.save(job)
             job.report = to_jsonable(_import(db, jobs, job, workers))
             job.state = "done"
-        except NatoTmError as exc:
-            job.state, job.error = "failed", {"code": exc.code, "message": exc.message}
-        except Exception:  # the job file must end, whatever went wrong; the log keeps the traceback
-            log.exception("import job %s failed", job.id)
-            job.state, job.error = "failed", {"code": "internal", "message": "the import failed; see the server log"}
-        finally:
-            job.ended = _now()
-            jobs.save(job)
-            jobs.upload_path(job.id).unlink(missing_ok=True)
+    except NatoTmError as exc:
+        job.state, job.error = "failed", {"code": exc.code, "message": exc.message}
+    except Exception:  # the job file must end, whatever went wrong; the log keeps the traceback
+        log.exception("import job %s failed", job.id)
+        job.state, job.error = "failed", {"code": "internal", "message": "the import failed; see the server log"}
+    finally:
+        job.ended, job.cancelling = _now(), False
+        jobs.save(job)
+        jobs.upload_path(job.id).unlink(missing_ok=True)
     return job
 
 

@@ -133,6 +133,12 @@ def job_status(job_id: str) -> Response:
     return document(job_store().get(job_id))
 
 
+@bp.delete("/jobs/<job_id>")
+def cancel_job(job_id: str) -> Response:
+    """Ask an import job to stop: 202 with the job (``cancelling``); its state says when it has (token)."""
+    return document(job_store().cancel(job_id), 202)
+
+
 def export_state(fmt: str) -> Freshness:
     """The fingerprint of what format ``fmt`` exports."""
     return freshness(get_db(current_app), "memory" if fmt in MEMORY_FORMATS else "terms")

@@ -271,7 +271,15 @@ def _paths() -> dict[str, Any]:
                     codes=("401", "403", "404", "429"),
                 ),
                 "security": [{"bearer": []}, {"session": []}],
-            }
+            },
+            "delete": _op(
+                "Cancel an import job: 202, the job with cancelling true; it ends failed (cancelled), its import "
+                "rolled back, unless it was already writing its index",
+                [_param("job_id", "path", "Job id", required=True)],
+                ok="202",
+                write=True,
+                codes=("404", "409", "429"),
+            ),
         },
         "/api/v1/export/{fmt}": {
             "get": {

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from nato_tm.errors import InvalidInput, NatoTmError
+from nato_tm.errors import Conflict, InvalidInput, NatoTmError
 from nato_tm.services import concepts, exporter
 from nato_tm.services.documents import to_jsonable
 from nato_tm.store.termbase import STATUSES, TERM_TYPES
@@ -65,6 +65,16 @@ def _exchange_page(error: str | None) -> str:
 def import_job(job_id: str) -> ResponseReturnValue:
     """An import job's page: how far it is while it runs (the page follows it), then its report or error."""
     return render_template("import_job.html", job=job_store().get(job_id))
+
+
+@bp.post("/exchange/jobs/<job_id>/cancel")
+def cancel_import(job_id: str) -> ResponseReturnValue:
+    """Ask an import job to stop, then back to its page (which says when it has)."""
+    try:
+        job_store().cancel(job_id)
+    except Conflict as exc:  # it ended meanwhile: its page tells how
+        flash(exc.message, "error")
+    return redirect(url_for("ui_edit.import_job", job_id=job_id), 303)
 
 
 @bp.get("/exchange/export/<fmt>")
