@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from nato_tm import resources
-from nato_tm.errors import Conflict, InvalidInput, NotFound
+from nato_tm.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
 from nato_tm.services import jobs
 from nato_tm.services.progress import Progress
 from nato_tm.services.stats import stats
@@ -303,3 +303,29 @@ def test_the_api_cancels_a_job(client, editor_token) -> None:  # type: ignore[no
     assert failed["state"] == "failed" and failed["error"]["code"] == "cancelled" and failed["cancelling"] is False
     again = client.delete(f"/api/v1/jobs/{job_id}", headers=auth_only)
     assert again.status_code == 409 and again.json["error"]["code"] == "conflict"
+
+
+def test_at_most_max_open_jobs_wait_at_once(store: jobs.Jobs) -> None:
+    waiting = [store.create(io.BytesIO(b"x"), f"{i}.tmx", OPTIONS) for i in range(jobs.MAX_OPEN)]
+    with pytest.raises(StoreUnavailable, match="imports are queued or running already"):
+        store.create(io.BytesIO(b"x"), "one-too-many.tmx", OPTIONS)
+    waiting[0].state, waiting[0].ended = "done", datetime.now(UTC).isoformat()
+    store.save(waiting[0])
+    assert store.create(io.BytesIO(b"x"), "now.tmx", OPTIONS).state == "queued"
+
+
+def test_a_data_directory_that_cannot_keep_the_upload_is_the_servers_fault(tmp_path: Path) -> None:
+    (tmp_path / "jobs").write_text("a file where the jobs folder should be")
+    with pytest.raises(StoreUnavailable, match="the upload cannot be kept"):
+        jobs.Jobs(tmp_path / "jobs").create(io.BytesIO(b"x"), "x.tmx", OPTIONS)
+
+
+def test_the_api_says_503_when_too_many_jobs_wait(client, editor_token) -> None:  # type: ignore[no-untyped-def]
+    store = jobs.Jobs(jobs.jobs_folder(Path(os.environ["NATO_TM_DATA_DIR"])))
+    for i in range(jobs.MAX_OPEN):
+        store.create(io.BytesIO(b"x"), f"{i}.tmx", OPTIONS)
+    headers = {"Authorization": f"Bearer {editor_token}", "Prefer": "respond-async"}
+    data = {"file": (io.BytesIO(SEED_TMX), "seed-memory.tmx")}
+    response = client.post("/api/v1/import", data=data, headers=headers, content_type="multipart/form-data")
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert response.json["error"]["code"] == "unavailable"

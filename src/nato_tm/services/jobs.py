@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from nato_tm.errors import Cancelled, Conflict, InvalidInput, NatoTmError, NotFound
+from nato_tm.errors import Cancelled, Conflict, InvalidInput, NatoTmError, NotFound, StoreUnavailable
 from nato_tm.formats.registry import ReadOptions
 from nato_tm.services.documents import to_jsonable
 from nato_tm.services.importer import import_stream
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 KEEP = timedelta(days=7)  # finished jobs older than this are removed when a new one starts
 STARTING = timedelta(minutes=2)  # a queued job whose process has not taken its lock after this has died
 SAVE_EVERY = 0.5  # seconds between two progress writes
+MAX_OPEN = 8  # jobs queued or running at once: each holds a process and a copy of its upload
 WAIT_STEP = 0.25  # seconds between two looks at the turn (and at a cancel) while queued
 _ID = re.compile(r"^[0-9a-f]{24}$")
 OPTION_NAMES = ("format", "dry_run", "skip_invalid", "src", "tgt", "origin")
@@ -104,12 +105,17 @@ class Jobs:
         unknown = set(options) - set(OPTION_NAMES)
         if unknown:
             raise InvalidInput(f"unknown import option {sorted(unknown)[0]!r}")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.prune()
-        job = Job(id=secrets.token_hex(12), file=name, options=options)
-        with self.upload_path(job.id).open("wb") as out:
-            shutil.copyfileobj(stream, out, 1024 * 1024)
-        self.save(job)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.prune()
+            if sum(not job.finished for job in self.recent(limit=None)) >= MAX_OPEN:
+                raise StoreUnavailable(f"{MAX_OPEN} imports are queued or running already: try again once one ends")
+            job = Job(id=secrets.token_hex(12), file=name, options=options)
+            with self.upload_path(job.id).open("wb") as out:
+                shutil.copyfileobj(stream, out, 1024 * 1024)
+            self.save(job)
+        except OSError as exc:  # a data directory that is full or not writable: the server's fault, not the user's
+            raise StoreUnavailable(f"the upload cannot be kept for its import ({exc.strerror})") from exc
         return job
 
     def save(self, job: Job) -> None:
@@ -134,8 +140,8 @@ class Jobs:
             self.upload_path(job.id).unlink(missing_ok=True)
         return job
 
-    def recent(self, limit: int = 10) -> list[Job]:
-        """The latest jobs, newest first."""
+    def recent(self, limit: int | None = 10) -> list[Job]:
+        """The latest jobs, newest first (every one when ``limit`` is None)."""
         found = []
         for path in self.folder.glob("*.json"):
             with contextlib.suppress(NotFound, OSError, ValueError, TypeError):  # gone, or being replaced
