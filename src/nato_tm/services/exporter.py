@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import os
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
 from nato_tm.errors import Unsupported
@@ -41,3 +44,31 @@ def export(db: Database, name: str, stream: IO[bytes], progress: Watcher | None 
     ``progress`` is told every thousand entries, and after the last, how many of all are written.
     """
     return exporter(name)(db, stream, progress)
+
+
+def cached_export(db: Database, name: str, folder: Path, tag: str) -> Path:
+    """The export in format ``name`` as a file in ``folder``, written once per ``tag`` (the store's fingerprint).
+
+    A 1M-unit memory takes over a minute to export, and every download without a cached copy of
+    its own wrote it again. The file is named by the part of the store's fingerprint that the
+    format exports (``freshness``), read before the export: its content is never older than its
+    name says. A file under an older tag of the same format is removed once the new one is in
+    place (a download still reading it keeps it open).
+    """
+    exporter(name)  # Unsupported for an unknown name, before any file is touched
+    ext = EXPORTERS[name][3]
+    path = folder / f"{name}-{tag}.{ext}"
+    if path.is_file():
+        return path
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            export(db, name, out)
+        os.replace(tmp, path)  # whole or not at all: two first downloads both write, the last one stays
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    for older in folder.glob(f"{name}-*.{ext}"):
+        if older != path:
+            older.unlink(missing_ok=True)
+    return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from nato_tm.webapp import auth, get_db, get_settings
 from nato_tm.webapp.params import document, json_body, lang_param, text_param
 
 bp = Blueprint("api_write", __name__, url_prefix="/api/v1")
+log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
 SPOOL = 8 * 1024 * 1024
@@ -152,6 +154,18 @@ def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
         stream.close()
 
 
+def _export_file(fmt: str, tag: str) -> IO[bytes]:
+    """The export as an open file: the data directory's copy for this tag, or one written now if it cannot keep one."""
+    db = get_db(current_app)
+    try:
+        return exporter.cached_export(db, fmt, get_settings(current_app).data_dir / "exports", tag).open("rb")
+    except OSError:  # a data directory that is full or read-only: export as before, for this download only
+        log.warning("export %s: the data directory cannot keep a copy; written for this download only", fmt)
+        stream = tempfile.SpooledTemporaryFile(SPOOL)  # noqa: SIM115 - closed by _chunks
+        exporter.export(db, fmt, stream)
+        return stream
+
+
 def export_response(fmt: str) -> Response:
     """The export in format ``fmt``, or 304 when the client's copy (ETag/date) is current."""
     exporter.exporter(fmt)  # 415 for an unknown format, before any work
@@ -163,12 +177,10 @@ def export_response(fmt: str) -> Response:
     if not_modified:
         response = Response(status=304)
     else:
-        stream = tempfile.SpooledTemporaryFile(SPOOL)  # noqa: SIM115 - closed by _chunks
-        exporter.export(get_db(current_app), fmt, stream)
-        size = stream.tell()
-        stream.seek(0)
+        stream = _export_file(fmt, state.etag)
         response = Response(_chunks(stream), mimetype=exporter.media_type(fmt))
-        response.headers["Content-Length"] = str(size)
+        response.headers["Content-Length"] = str(stream.seek(0, os.SEEK_END))
+        stream.seek(0)
         ext = exporter.EXPORTERS[fmt][3]
         response.headers["Content-Disposition"] = f'attachment; filename="nato-tm-{fmt}.{ext}"'
     response.set_etag(etag)
