@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from nato_tm import __version__
 from nato_tm.services import exporter
 
 
@@ -36,7 +37,7 @@ def test_a_second_download_is_the_kept_copy(client, exports: Path, runs: list[st
     assert first.data == second.data and first.headers["ETag"] == second.headers["ETag"]
     assert int(second.headers["Content-Length"]) == len(second.data) and b'<tmx version="1.4">' in second.data
     tag = first.headers["ETag"].strip('"')  # "tmx-<fingerprint>"
-    assert [p.name for p in exports.iterdir()] == [tag + ".tmx"]
+    assert [p.name for p in exports.iterdir()] == [f"{tag}-{__version__}.tmx"]
 
 
 def test_a_write_makes_a_new_copy_and_drops_the_old(client, editor_token, exports: Path, runs: list[str]) -> None:  # type: ignore[no-untyped-def]

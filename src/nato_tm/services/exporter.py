@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from nato_tm import __version__
 from nato_tm.errors import Unsupported
 from nato_tm.services.progress import Watcher
 from nato_tm.store.db import Database
@@ -51,13 +52,14 @@ def cached_export(db: Database, name: str, folder: Path, tag: str) -> Path:
 
     A 1M-unit memory takes over a minute to export, and every download without a cached copy of
     its own wrote it again. The file is named by the part of the store's fingerprint that the
-    format exports (``freshness``), read before the export: its content is never older than its
-    name says. A file under an older tag of the same format is removed once the new one is in
+    format exports (``freshness``), read before the export, and this release's version: its content
+    is never older than its name says. A file under an older tag of the same format is removed once the new one is in
     place (a download still reading it keeps it open).
     """
     exporter(name)  # Unsupported for an unknown name, before any file is touched
     ext = EXPORTERS[name][3]
-    path = folder / f"{name}-{tag}.{ext}"
+    # The version too: another release may write the same store differently.
+    path = folder / f"{name}-{tag}-{__version__}.{ext}"
     if path.is_file():
         return path
     folder.mkdir(parents=True, exist_ok=True)
