@@ -329,3 +329,17 @@ def test_the_api_says_503_when_too_many_jobs_wait(client, editor_token) -> None:
     response = client.post("/api/v1/import", data=data, headers=headers, content_type="multipart/form-data")
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert response.json["error"]["code"] == "unavailable"
+
+
+def test_a_running_job_guesses_the_time_left_to_read() -> None:
+    started = datetime(2026, 11, 29, 16, 0, 0, tzinfo=UTC)
+    job = jobs.Job(id="a" * 24, file="x.tmx", options=OPTIONS, state="running", started=started.isoformat())
+    job.fraction = 0.25
+    assert job.left(started + timedelta(seconds=10)) == "30 s"  # a quarter in 10 s: 30 s more
+    assert job.left(started + timedelta(seconds=2)) is None  # too early to say
+    job.fraction = None
+    assert job.left(started + timedelta(seconds=10)) is None  # a stream of unknown size
+    job.fraction, job.finishing = 1.0, True
+    assert job.left(started + timedelta(seconds=40)) is None  # all read: the index is not timed
+    job.finishing, job.state = False, "queued"
+    assert job.left(started + timedelta(seconds=40)) is None

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from test_cli import assert_user_error, run
 
-from nato_tm.cli.progress import ProgressLine, describe, duration
+from nato_tm.cli.progress import ProgressLine, describe
 from nato_tm.formats import tmx_chunks
 from nato_tm.services import exporter, importer
 from nato_tm.services.importer import import_path
-from nato_tm.services.progress import Progress, counted
+from nato_tm.services.progress import Progress, counted, duration
 from nato_tm.store.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]

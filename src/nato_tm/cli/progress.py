@@ -6,23 +6,10 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from nato_tm.services.progress import Progress
+from nato_tm.services.progress import Progress, duration, time_left
 
 TTY_INTERVAL = 0.25  # seconds between redraws of the terminal line
 LOG_INTERVAL = 10.0  # seconds between lines when stderr is a file or a pipe
-ETA_AFTER = 3.0  # seconds of reading before a time left is guessed (the first batches include the start)
-
-
-def duration(seconds: float) -> str:
-    """A duration as people say it: 45 s, 3 min 05 s, 1 h 02 min."""
-    whole = max(0, round(seconds))
-    if whole < 60:
-        return f"{whole} s"
-    minutes, secs = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
 
 
 def describe(name: str, p: Progress, elapsed: float, done: str = "read") -> str:
@@ -35,7 +22,7 @@ def describe(name: str, p: Progress, elapsed: float, done: str = "read") -> str:
         parts.append(f"{100 * fraction:.0f} % {done}")
     if elapsed > 0:
         parts.append(f"{p.records / elapsed:,.0f}/s")
-    left = elapsed * (1 - fraction) / fraction if fraction and elapsed >= ETA_AFTER else 0.0
+    left = time_left(fraction, elapsed) or 0.0
     if left >= 1:
         parts.append(f"the rest {done} in about {duration(left)}")
     return f"{name}: " + ", ".join(parts)

@@ -40,7 +40,7 @@ from nato_tm.errors import Cancelled, Conflict, InvalidInput, NatoTmError, NotFo
 from nato_tm.formats.registry import ReadOptions
 from nato_tm.services.documents import to_jsonable
 from nato_tm.services.importer import import_stream
-from nato_tm.services.progress import Progress, Watcher
+from nato_tm.services.progress import Progress, Watcher, duration, time_left
 from nato_tm.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,14 @@ class Job:
     def finished(self) -> bool:
         """Whether the job has ended, well or not."""
         return self.state in ("done", "failed")
+
+    def left(self, now: datetime | None = None) -> str | None:
+        """About how long reading the rest of the file will take ("45 s"), when it can be guessed."""
+        if self.state != "running" or self.finishing or self.started is None:
+            return None
+        elapsed = ((now or datetime.now(UTC)) - datetime.fromisoformat(self.started)).total_seconds()
+        seconds = time_left(self.fraction, elapsed)
+        return duration(seconds) if seconds is not None and seconds >= 1 else None
 
 
 class Jobs:

@@ -16,6 +16,7 @@ from typing import IO, TypeVar
 
 T = TypeVar("T")
 EVERY = 1000  # records between two words to the watcher of an export
+ETA_AFTER = 3.0  # seconds of reading before a time left is guessed (the first batches include the start)
 
 
 @dataclass(frozen=True)
@@ -95,3 +96,22 @@ def counted(items: Iterable[T], total: int | None, watcher: Watcher | None) -> I
             watcher(Progress(done, done, total))
     if done % EVERY:
         watcher(Progress(done, done, total))
+
+
+def time_left(fraction: float | None, elapsed: float) -> float | None:
+    """Seconds left at the rate so far, once ETA_AFTER seconds have gone by and the share done is known."""
+    if not fraction or elapsed < ETA_AFTER:
+        return None
+    return elapsed * (1 - fraction) / fraction
+
+
+def duration(seconds: float) -> str:
+    """A duration as people say it, in English and in French: 45 s, 3 min 05 s, 1 h 02 min."""
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
