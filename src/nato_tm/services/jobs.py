@@ -12,9 +12,9 @@ and its progress must be readable meanwhile.
 Jobs import one at a time (``run.lock``); the others wait, queued. A user cancels a job with a
 marker file (``ID.cancel``), which the job's process looks for while it waits its turn and after
 each batch it imports; the import then rolls back. Once every record is read, the index and the
-commit are not stopped. A job process holds a lock on
-its own ``ID.lock`` for as long as it lives, so a reader can tell a job whose process died (the
-machine restarted, it was killed) from one still at work, whatever became of its pid.
+commit are not stopped. A job process holds a lock on its own ``ID.lock`` for as long as it lives,
+so a reader can tell a job whose process died (the machine restarted, it was killed) from one still
+at work, whatever became of its pid.
 """
 
 from __future__ import annotations
