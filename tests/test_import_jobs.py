@@ -343,3 +343,16 @@ def test_a_running_job_guesses_the_time_left_to_read() -> None:
     assert job.left(started + timedelta(seconds=40)) is None  # all read: the index is not timed
     job.finishing, job.state = False, "queued"
     assert job.left(started + timedelta(seconds=40)) is None
+
+
+def test_the_api_lists_the_latest_jobs(client, editor_token) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {editor_token}"}
+    assert client.get("/api/v1/jobs").status_code == 401
+    assert client.get("/api/v1/jobs", headers=headers).json == {"jobs": []}
+    store = jobs.Jobs(jobs.jobs_folder(Path(os.environ["NATO_TM_DATA_DIR"])))
+    older = store.create(io.BytesIO(b"x"), "older.tmx", OPTIONS)
+    older.created = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    store.save(older)
+    newer = store.create(io.BytesIO(b"x"), "newer.tmx", OPTIONS)
+    listed = client.get("/api/v1/jobs", headers=headers).json["jobs"]
+    assert [(j["id"], j["file"]) for j in listed] == [(newer.id, "newer.tmx"), (older.id, "older.tmx")]

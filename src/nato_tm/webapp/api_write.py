@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 CHUNK = 64 * 1024
 SPOOL = 8 * 1024 * 1024
 MEMORY_FORMATS = frozenset({"tmx"})
+JOBS_LISTED = 50
 
 
 def _user() -> str:
@@ -124,14 +125,26 @@ def import_file() -> Response:
         return _imported(stream, request.args.get("name") or "upload")
 
 
-@bp.get("/jobs/<job_id>")
-def job_status(job_id: str) -> Response:
-    """An import job: its state, how far it has read, and its report or error once ended (token)."""
+def _importer() -> None:
+    """Refuse a request that may not see import jobs (reading them needs what importing needs)."""
     me = auth.current()
     if me is None:
         raise Unauthorized("import jobs need an API token (Authorization: Bearer) or a signed-in editor")
     if not me.can_write:
         raise Forbidden(f"the role {me.role!r} may not import")
+
+
+@bp.get("/jobs")
+def job_list() -> Response:
+    """The latest import jobs, newest first (token)."""
+    _importer()
+    return document({"jobs": job_store().recent(limit=JOBS_LISTED)})
+
+
+@bp.get("/jobs/<job_id>")
+def job_status(job_id: str) -> Response:
+    """An import job: its state, how far it has read, and its report or error once ended (token)."""
+    _importer()
     return document(job_store().get(job_id))
 
 

@@ -262,6 +262,12 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        "/api/v1/jobs": {
+            "get": {
+                **_op("The latest import jobs (at most 50), newest first: {jobs: [...]}", codes=("401", "403", "429")),
+                "security": [{"bearer": []}, {"session": []}],
+            }
+        },
         "/api/v1/jobs/{job_id}": {
             "get": {
                 **_op(
