@@ -356,3 +356,41 @@ def test_the_api_lists_the_latest_jobs(client, editor_token) -> None:  # type: i
     newer = store.create(io.BytesIO(b"x"), "newer.tmx", OPTIONS)
     listed = client.get("/api/v1/jobs", headers=headers).json["jobs"]
     assert [(j["id"], j["file"]) for j in listed] == [(newer.id, "newer.tmx"), (older.id, "older.tmx")]
+
+
+def test_the_command_line_import_waits_for_a_web_import_and_says_so(empty_db: Database, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from nato_tm.cli.main import _register, cli
+
+    _register()
+    path = tmp_path / "seed-memory.tmx"
+    path.write_bytes(SEED_TMX)
+    store = jobs.Jobs(jobs.jobs_folder(Path(os.environ["NATO_TM_DATA_DIR"])))
+    result: list = []  # type: ignore[type-arg]
+    command = ["--db", empty_db.url, "import", str(path)]
+    with store.turn("f" * 24):  # a web upload importing
+        thread = threading.Thread(target=lambda: result.append(CliRunner().invoke(cli, command)))
+        thread.start()
+        time.sleep(0.6)
+        assert not result and _units(empty_db) == 0  # it waits instead of failing on the store's lock
+    thread.join(60)
+    assert result and result[0].exit_code == 0, result and result[0].output
+    assert "Waiting for the import before this one (a web upload)" in result[0].stderr
+    assert _units(empty_db) == SEED_UNITS
+
+
+def test_the_command_line_imports_where_the_data_directory_cannot_hold_the_turn(
+    empty_db: Database, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from nato_tm.cli.main import _register, cli
+
+    _register()
+    path = tmp_path / "seed-memory.tmx"
+    path.write_bytes(SEED_TMX)
+    jobs.jobs_folder(Path(os.environ["NATO_TM_DATA_DIR"])).write_text("a file where the jobs folder should be")
+    result = CliRunner().invoke(cli, ["--db", empty_db.url, "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Waiting" not in result.stderr and _units(empty_db) == SEED_UNITS

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 
 import click
 
 from nato_tm.cli.base import atomic_output, db_option, emit, json_option, state
 from nato_tm.cli.progress import ProgressLine
 from nato_tm.formats.registry import ReadOptions
-from nato_tm.services import exporter
+from nato_tm.services import exporter, jobs
 from nato_tm.services.backup import BackupReport
 from nato_tm.services.importer import ImportReport, import_path
 
@@ -70,11 +70,27 @@ def import_cmd(
 ) -> None:
     """Import a TMX, TBX, TSV or CSV file; the format is recognised from content and extension."""
     options = ReadOptions(src_lang=src_lang, tgt_lang=tgt_lang, origin=origin or os.path.basename(file))
-    with _progress_line(file, progress, "read") as line:
+    with _in_turn(), _progress_line(file, progress, "read") as line:
         report = import_path(
             state().db, file, fmt=fmt, options=options, dry_run=dry_run, skip_invalid=skip_invalid, progress=line
         )
     emit(report, as_json, _print_report)
+
+
+@contextmanager
+def _in_turn() -> Iterator[None]:
+    """Take the import turn the web app's jobs take, so that neither waits out the other's lock and fails.
+
+    Where the data directory cannot hold the turn's lock file, the import goes ahead as before.
+    """
+
+    def waiting() -> None:
+        click.echo("Waiting for the import before this one (a web upload) to end…", err=True)
+
+    with ExitStack() as stack:
+        with suppress(OSError):
+            stack.enter_context(jobs.Jobs(jobs.jobs_folder(state().settings.data_dir)).turn(waiting=waiting))
+        yield
 
 
 @click.command(name="export")

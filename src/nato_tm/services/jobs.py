@@ -196,20 +196,27 @@ class Jobs:
         """Whether a user asked this job to stop."""
         return self._path(job_id, "cancel").exists()
 
-    def _stop_if_cancelled(self, job_id: str) -> None:
-        if self.cancelled(job_id):
+    def _stop_if_cancelled(self, job_id: str | None) -> None:
+        if job_id is not None and self.cancelled(job_id):
             raise Cancelled("cancelled by a user; nothing was stored")
 
     @contextlib.contextmanager
-    def turn(self, job_id: str) -> Iterator[None]:
-        """Wait for the imports before this one (one job imports at a time), unless the job is cancelled meanwhile."""
+    def turn(self, job_id: str | None = None, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+        """Wait for the imports before this one (one imports at a time), unless job ``job_id`` is cancelled meanwhile.
+
+        ``waiting`` is called once if there is an import to wait for (the command line says so).
+        """
         self.folder.mkdir(parents=True, exist_ok=True)
         with (self.folder / "run.lock").open("a") as lock:
+            told = False
             while True:
                 try:
                     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
+                    if waiting is not None and not told:
+                        waiting()
+                        told = True
                     self._stop_if_cancelled(job_id)
                     time.sleep(WAIT_STEP)
             try:
