@@ -39,7 +39,7 @@ from typing import IO, Any
 from nato_tm.errors import Cancelled, Conflict, InvalidInput, NatoTmError, NotFound, StoreUnavailable
 from nato_tm.formats.registry import ReadOptions
 from nato_tm.services.documents import to_jsonable
-from nato_tm.services.importer import import_stream
+from nato_tm.services.importer import ImportReport, import_stream
 from nato_tm.services.progress import Progress, Watcher, duration, time_left
 from nato_tm.store.db import Database
 
@@ -251,10 +251,20 @@ class Jobs:
         return watch
 
 
-def read_options(options: dict[str, Any]) -> ReadOptions:
-    """The reader options of a job's import options."""
-    return ReadOptions(src_lang=options.get("src") or "fr", tgt_lang=options.get("tgt") or "en",
-                       origin=options.get("origin") or "")  # fmt: skip
+def import_upload(
+    db: Database,
+    stream: IO[bytes],
+    name: str,
+    options: dict[str, Any],
+    workers: int = 0,
+    progress: Watcher | None = None,
+) -> ImportReport:
+    """Import an uploaded stream with its import options (OPTION_NAMES), in a job or inside a request."""
+    reading = ReadOptions(src_lang=options.get("src") or "fr", tgt_lang=options.get("tgt") or "en",
+                          origin=options.get("origin") or "")  # fmt: skip
+    return import_stream(db, stream, name, fmt=options.get("format") or None, options=reading,
+                         dry_run=bool(options.get("dry_run")), skip_invalid=bool(options.get("skip_invalid")),
+                         workers=workers, progress=progress)  # fmt: skip
 
 
 def run(db: Database, jobs: Jobs, job_id: str, *, workers: int) -> Job:
@@ -282,12 +292,9 @@ def run(db: Database, jobs: Jobs, job_id: str, *, workers: int) -> Job:
     return job
 
 
-def _import(db: Database, jobs: Jobs, job: Job, workers: int) -> Any:
-    opts = job.options
+def _import(db: Database, jobs: Jobs, job: Job, workers: int) -> ImportReport:
     with jobs.upload_path(job.id).open("rb") as stream:
-        return import_stream(db, stream, job.file, fmt=opts.get("format") or None, options=read_options(opts),
-                             dry_run=bool(opts.get("dry_run")), skip_invalid=bool(opts.get("skip_invalid")),
-                             workers=workers, progress=jobs.watcher(job))  # fmt: skip
+        return import_upload(db, stream, job.file, job.options, workers, jobs.watcher(job))
 
 
 def launch(jobs: Jobs, job: Job, database_url: str) -> None:

@@ -6,15 +6,13 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 from flask import Blueprint, Response, current_app, request
 
 from nato_tm.errors import Forbidden, InvalidInput, Unauthorized
-from nato_tm.formats.registry import ReadOptions
 from nato_tm.services import exporter, jobs
 from nato_tm.services.freshness import Freshness, freshness
-from nato_tm.services.importer import ImportReport, import_stream
 from nato_tm.webapp import auth, get_db, get_settings
 from nato_tm.webapp.params import document, json_body, lang_param, text_param
 
@@ -53,21 +51,17 @@ def _flag(name: str) -> bool:
     return (request.values.get(name) or "").lower() in ("1", "true", "yes", "on")
 
 
-def run_import(stream: IO[bytes], name: str) -> ImportReport:
-    """Import an uploaded stream with the request's options (format, dry_run, skip_invalid, src, tgt)."""
+def _import_options(name: str) -> dict[str, Any]:
+    """The request's import options (services/jobs.py's OPTION_NAMES), for an upload named ``name``."""
     values = request.values
-    src = lang_param(values, "src", "fr") or "fr"
-    tgt = lang_param(values, "tgt", "en") or "en"
-    options = ReadOptions(src_lang=src, tgt_lang=tgt, origin=values.get("origin") or f"upload:{name}")
-    return import_stream(
-        get_db(current_app),
-        stream,
-        name,
-        fmt=values.get("format") or None,
-        options=options,
-        dry_run=_flag("dry_run"),
-        skip_invalid=_flag("skip_invalid"),
-    )
+    return {
+        "format": values.get("format") or None,
+        "dry_run": _flag("dry_run"),
+        "skip_invalid": _flag("skip_invalid"),
+        "src": lang_param(values, "src", "fr") or "fr",
+        "tgt": lang_param(values, "tgt", "en") or "en",
+        "origin": values.get("origin") or f"upload:{name}",
+    }
 
 
 def job_store() -> jobs.Jobs:
@@ -77,17 +71,8 @@ def job_store() -> jobs.Jobs:
 
 def start_job(stream: IO[bytes], name: str) -> jobs.Job:
     """Store an upload with the request's import options and start its job (see services/jobs.py)."""
-    values = request.values
-    options = {
-        "format": values.get("format") or None,
-        "dry_run": _flag("dry_run"),
-        "skip_invalid": _flag("skip_invalid"),
-        "src": lang_param(values, "src", "fr") or "fr",
-        "tgt": lang_param(values, "tgt", "en") or "en",
-        "origin": values.get("origin") or f"upload:{name}",
-    }
     store = job_store()
-    job = store.create(stream, name, options)
+    job = store.create(stream, name, _import_options(name))
     jobs.launch(store, job, get_db(current_app).url)
     return job
 
@@ -100,7 +85,7 @@ def _wants_job() -> bool:
 
 def _imported(stream: IO[bytes], name: str) -> Response:
     if not _wants_job():
-        return document(run_import(stream, name))
+        return document(jobs.import_upload(get_db(current_app), stream, name, _import_options(name)))
     job = start_job(stream, name)
     response = document(job, 202)
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
