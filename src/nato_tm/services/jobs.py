@@ -115,8 +115,7 @@ class Jobs:
             raise InvalidInput(f"unknown import option {sorted(unknown)[0]!r}")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            self.prune()
-            if sum(not job.finished for job in self.recent(limit=None)) >= MAX_OPEN:
+            if sum(not job.finished for job in self.prune()) >= MAX_OPEN:
                 raise StoreUnavailable(f"{MAX_OPEN} imports are queued or running already: try again once one ends")
             job = Job(id=secrets.token_hex(12), file=name, options=options)
             with self.upload_path(job.id).open("wb") as out:
@@ -142,19 +141,29 @@ class Jobs:
             return job
         job = self._load(job_id)  # it may have ended between the two looks: its process saves before it exits
         if not job.finished:
-            job.state, job.ended = "failed", _now()
-            job.error = {"code": "stopped", "message": "the import process stopped before the end; nothing was stored"}
-            self.save(job)
-            self.upload_path(job.id).unlink(missing_ok=True)
+            stopped = "the import process stopped before the end; nothing was stored"
+            self.end(job, {"code": "stopped", "message": stopped})
         return job
 
-    def recent(self, limit: int | None = 10) -> list[Job]:
-        """The latest jobs, newest first (every one when ``limit`` is None)."""
+    def end(self, job: Job, error: dict[str, str] | None = None) -> None:
+        """Record that a job has ended (failed with ``error`` if given) and let its upload go."""
+        if error is not None:
+            job.state, job.error = "failed", error
+        job.ended, job.cancelling = _now(), False
+        self.save(job)
+        self.upload_path(job.id).unlink(missing_ok=True)
+
+    def recent(self, limit: int = 10) -> list[Job]:
+        """The latest jobs, newest first."""
+        return sorted(self._every(), key=lambda job: job.created, reverse=True)[:limit]
+
+    def _every(self) -> list[Job]:
+        """Every job (``get`` of each job file: one whose process died is told as failed)."""
         found = []
         for path in self.folder.glob("*.json"):
-            with contextlib.suppress(NotFound, OSError, ValueError, TypeError):  # gone, or being replaced
+            with contextlib.suppress(NotFound, OSError, ValueError, TypeError):  # not a job file, or being replaced
                 found.append(self.get(path.stem))
-        return sorted(found, key=lambda job: job.created, reverse=True)[:limit]
+        return found
 
     def _load(self, job_id: str) -> Job:
         try:
@@ -225,17 +234,17 @@ class Jobs:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def prune(self) -> None:
-        """Remove the files of jobs that ended more than KEEP ago (a job whose process died has ended)."""
+    def prune(self) -> list[Job]:
+        """Remove the files of jobs that ended more than KEEP ago (a job whose process died has ended); the others."""
         cutoff = datetime.now(UTC) - KEEP
-        for path in self.folder.glob("*.json"):
-            try:
-                job = self.get(path.stem)
-            except (NotFound, OSError, ValueError, TypeError):  # not a job file, or one being replaced
-                continue
+        kept = []
+        for job in self._every():
             if job.ended and datetime.fromisoformat(job.ended) < cutoff:
                 for suffix in ("json", "lock", "upload", "log", "cancel"):
                     self._path(job.id, suffix).unlink(missing_ok=True)
+            else:
+                kept.append(job)
+        return kept
 
     def watcher(self, job: Job, clock: Callable[[], float] = time.monotonic) -> Watcher:
         """A progress watcher that writes the job's file at most every SAVE_EVERY seconds."""
@@ -286,9 +295,7 @@ def run(db: Database, jobs: Jobs, job_id: str, *, workers: int) -> Job:
         log.exception("import job %s failed", job.id)
         job.state, job.error = "failed", {"code": "internal", "message": "the import failed; see the server log"}
     finally:
-        job.ended, job.cancelling = _now(), False
-        jobs.save(job)
-        jobs.upload_path(job.id).unlink(missing_ok=True)
+        jobs.end(job)
     return job
 
 
@@ -307,10 +314,7 @@ def launch(jobs: Jobs, job: Job, database_url: str) -> None:
             subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                              pass_fds=(lock.fileno(),), start_new_session=True)  # fmt: skip
     except OSError as exc:
-        job.state, job.ended = "failed", _now()
-        job.error = {"code": "internal", "message": f"the import process could not start: {exc.strerror}"}
-        jobs.save(job)
-        jobs.upload_path(job.id).unlink(missing_ok=True)
+        jobs.end(job, {"code": "internal", "message": f"the import process could not start: {exc.strerror}"})
     finally:
         lock.close()  # the child's copy keeps the lock
 
