@@ -10,7 +10,7 @@ from typing import IO, Any
 
 from flask import Blueprint, Response, current_app, request
 
-from nato_tm.errors import Forbidden, InvalidInput, Unauthorized
+from nato_tm.errors import InvalidInput
 from nato_tm.services import exporter, jobs
 from nato_tm.services.freshness import Freshness, freshness
 from nato_tm.webapp import auth, get_db, get_settings
@@ -110,26 +110,17 @@ def import_file() -> Response:
         return _imported(stream, request.args.get("name") or "upload")
 
 
-def _importer() -> None:
-    """Refuse a request that may not see import jobs (reading them needs what importing needs)."""
-    me = auth.current()
-    if me is None:
-        raise Unauthorized("import jobs need an API token (Authorization: Bearer) or a signed-in editor")
-    if not me.can_write:
-        raise Forbidden(f"the role {me.role!r} may not import")
-
-
 @bp.get("/jobs")
 def job_list() -> Response:
     """The latest import jobs, newest first (token)."""
-    _importer()
+    auth.require_writer("reading import jobs", "import")  # what importing needs
     return document({"jobs": job_store().recent(limit=JOBS_LISTED)})
 
 
 @bp.get("/jobs/<job_id>")
 def job_status(job_id: str) -> Response:
     """An import job: its state, how far it has read, and its report or error once ended (token)."""
-    _importer()
+    auth.require_writer("reading import jobs", "import")  # what importing needs
     return document(job_store().get(job_id))
 
 

@@ -75,15 +75,21 @@ def _gate() -> None:
         if endpoint in ANONYMOUS_WRITES:
             _check_csrf()
             return
-        if g.principal is None:
-            raise Unauthorized("writing needs an API token (Authorization: Bearer) or a signed-in editor")
-        if g.principal.kind == "user":
+        if g.principal is not None and g.principal.kind == "user":
             _check_csrf()  # a browser form: the session cookie alone must never be enough
-        if not g.principal.can_write:
-            raise Forbidden(f"the role {g.principal.role!r} may not write")
+        require_writer("writing", "write")
         return
     if get_settings(current_app).read_requires_token and g.principal is None and endpoint not in ALWAYS_OPEN:
         raise Unauthorized("this server requires a token for reading")
+
+
+def require_writer(what: str, verb: str) -> None:
+    """Refuse a request whose principal may not write: 401 without one, 403 for a role that may not ``verb``."""
+    principal = current()
+    if principal is None:
+        raise Unauthorized(f"{what} needs an API token (Authorization: Bearer) or a signed-in editor")
+    if not principal.can_write:
+        raise Forbidden(f"the role {principal.role!r} may not {verb}")
 
 
 def current() -> Principal | None:
