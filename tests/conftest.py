@@ -24,11 +24,19 @@ BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 
 @pytest.fixture(autouse=True)
-def _data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test's own data directory (import jobs, the default store): never the user's."""
+def data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own data directory (import jobs, kept exports, the default store): never the user's."""
     folder = tmp_path_factory.mktemp("data")
     monkeypatch.setenv("NATO_TM_DATA_DIR", str(folder))
     return folder
+
+
+@pytest.fixture
+def web_jobs(data_dir: Path):  # type: ignore[no-untyped-def]
+    """The import jobs of the data directory the app and the command line use in this test."""
+    from nato_tm.services import jobs
+
+    return jobs.Jobs(jobs.jobs_folder(data_dir))
 
 
 def _pg_admin():  # type: ignore[no-untyped-def]

@@ -137,11 +137,8 @@ def test_sign_in_upload_a_tmx_and_follow_its_job_to_the_report(page, server, tmp
     _shot(page, "import-job")
 
 
-def test_a_queued_import_cancelled_from_its_page(page, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from nato_tm.services import jobs
-
-    folder = jobs.jobs_folder(Path(os.environ["NATO_TM_DATA_DIR"]))
-    with jobs.Jobs(folder).turn("f" * 24):  # another import ahead keeps this one waiting
+def test_a_queued_import_cancelled_from_its_page(page, server, tmp_path, web_jobs) -> None:  # type: ignore[no-untyped-def]
+    with web_jobs.turn("f" * 24):  # another import ahead keeps this one waiting
         _sign_in_and_choose_a_file(page, server, tmp_path)
         page.click("form[enctype] button[type=submit]")
         page.wait_for_url("**/exchange/jobs/*")

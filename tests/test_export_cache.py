@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,8 @@ from nato_tm.services import exporter
 
 
 @pytest.fixture
-def exports() -> Path:
-    return Path(os.environ["NATO_TM_DATA_DIR"]) / "exports"
+def exports(data_dir: Path) -> Path:
+    return data_dir / "exports"
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -288,11 +289,10 @@ def test_an_ended_job_cannot_be_cancelled(empty_db: Database, store: jobs.Jobs) 
         store.cancel(job.id)
 
 
-def test_the_api_cancels_a_job(client, editor_token) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_cancels_a_job(client, editor_token, web_jobs) -> None:  # type: ignore[no-untyped-def]
     headers = {"Authorization": f"Bearer {editor_token}", "Prefer": "respond-async"}
     auth_only = {"Authorization": f"Bearer {editor_token}"}
-    folder = jobs.jobs_folder(Path(os.environ["NATO_TM_DATA_DIR"]))
-    with jobs.Jobs(folder).turn("f" * 24):  # keep it queued
+    with web_jobs.turn("f" * 24):  # keep it queued
         data = {"file": (io.BytesIO(SEED_TMX), "seed-memory.tmx")}
         posted = client.post("/api/v1/import", data=data, headers=headers, content_type="multipart/form-data")
         job_id = posted.json["id"]
@@ -320,10 +320,9 @@ def test_a_data_directory_that_cannot_keep_the_upload_is_the_servers_fault(tmp_p
         jobs.Jobs(tmp_path / "jobs").create(io.BytesIO(b"x"), "x.tmx", OPTIONS)
 
 
-def test_the_api_says_503_when_too_many_jobs_wait(client, editor_token) -> None:  # type: ignore[no-untyped-def]
-    store = jobs.Jobs(jobs.jobs_folder(Path(os.environ["NATO_TM_DATA_DIR"])))
+def test_the_api_says_503_when_too_many_jobs_wait(client, editor_token, web_jobs) -> None:  # type: ignore[no-untyped-def]
     for i in range(jobs.MAX_OPEN):
-        store.create(io.BytesIO(b"x"), f"{i}.tmx", OPTIONS)
+        web_jobs.create(io.BytesIO(b"x"), f"{i}.tmx", OPTIONS)
     headers = {"Authorization": f"Bearer {editor_token}", "Prefer": "respond-async"}
     data = {"file": (io.BytesIO(SEED_TMX), "seed-memory.tmx")}
     response = client.post("/api/v1/import", data=data, headers=headers, content_type="multipart/form-data")
@@ -345,11 +344,11 @@ def test_a_running_job_guesses_the_time_left_to_read() -> None:
     assert job.left(started + timedelta(seconds=40)) is None
 
 
-def test_the_api_lists_the_latest_jobs(client, editor_token) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_lists_the_latest_jobs(client, editor_token, web_jobs) -> None:  # type: ignore[no-untyped-def]
     headers = {"Authorization": f"Bearer {editor_token}"}
     assert client.get("/api/v1/jobs").status_code == 401
     assert client.get("/api/v1/jobs", headers=headers).json == {"jobs": []}
-    store = jobs.Jobs(jobs.jobs_folder(Path(os.environ["NATO_TM_DATA_DIR"])))
+    store = web_jobs
     older = store.create(io.BytesIO(b"x"), "older.tmx", OPTIONS)
     older.created = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     store.save(older)
@@ -358,7 +357,8 @@ def test_the_api_lists_the_latest_jobs(client, editor_token) -> None:  # type: i
     assert [(j["id"], j["file"]) for j in listed] == [(newer.id, "newer.tmx"), (older.id, "older.tmx")]
 
 
-def test_the_command_line_import_waits_for_a_web_import_and_says_so(empty_db: Database, tmp_path: Path) -> None:
+def _cli_import(db: Database, tmp_path: Path) -> Any:
+    """``nato-tm --db URL import`` of the seed memory, as a user types it (click's test runner)."""
     from click.testing import CliRunner
 
     from nato_tm.cli.main import _register, cli
@@ -366,11 +366,15 @@ def test_the_command_line_import_waits_for_a_web_import_and_says_so(empty_db: Da
     _register()
     path = tmp_path / "seed-memory.tmx"
     path.write_bytes(SEED_TMX)
-    store = jobs.Jobs(jobs.jobs_folder(Path(os.environ["NATO_TM_DATA_DIR"])))
-    result: list = []  # type: ignore[type-arg]
-    command = ["--db", empty_db.url, "import", str(path)]
-    with store.turn("f" * 24):  # a web upload importing
-        thread = threading.Thread(target=lambda: result.append(CliRunner().invoke(cli, command)))
+    return CliRunner().invoke(cli, ["--db", db.url, "import", str(path)])
+
+
+def test_the_command_line_import_waits_for_a_web_import_and_says_so(
+    empty_db: Database, tmp_path: Path, web_jobs: jobs.Jobs
+) -> None:
+    result: list[Any] = []
+    with web_jobs.turn("f" * 24):  # a web upload importing
+        thread = threading.Thread(target=lambda: result.append(_cli_import(empty_db, tmp_path)))
         thread.start()
         time.sleep(0.6)
         assert not result and _units(empty_db) == 0  # it waits instead of failing on the store's lock
@@ -381,16 +385,9 @@ def test_the_command_line_import_waits_for_a_web_import_and_says_so(empty_db: Da
 
 
 def test_the_command_line_imports_where_the_data_directory_cannot_hold_the_turn(
-    empty_db: Database, tmp_path: Path
+    empty_db: Database, tmp_path: Path, web_jobs: jobs.Jobs
 ) -> None:
-    from click.testing import CliRunner
-
-    from nato_tm.cli.main import _register, cli
-
-    _register()
-    path = tmp_path / "seed-memory.tmx"
-    path.write_bytes(SEED_TMX)
-    jobs.jobs_folder(Path(os.environ["NATO_TM_DATA_DIR"])).write_text("a file where the jobs folder should be")
-    result = CliRunner().invoke(cli, ["--db", empty_db.url, "import", str(path)])
+    web_jobs.folder.write_text("a file where the jobs folder should be")
+    result = _cli_import(empty_db, tmp_path)
     assert result.exit_code == 0, result.output
     assert "Waiting" not in result.stderr and _units(empty_db) == SEED_UNITS

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import time
-from pathlib import Path
 
 import pytest
 
@@ -97,11 +95,8 @@ def test_a_broken_upload_ends_its_job_refused(editor) -> None:  # type: ignore[n
     assert "Import refusé" in page and "cut.tmx" in page and "Rien n’a été enregistré" in page
 
 
-def test_an_editor_cancels_an_import_from_its_page(editor) -> None:  # type: ignore[no-untyped-def]
-    from nato_tm.services import jobs
-
-    folder = jobs.jobs_folder(Path(os.environ["NATO_TM_DATA_DIR"]))
-    with jobs.Jobs(folder).turn("f" * 24):  # an import before it keeps it queued
+def test_an_editor_cancels_an_import_from_its_page(editor, web_jobs) -> None:  # type: ignore[no-untyped-def]
+    with web_jobs.turn("f" * 24):  # an import before it keeps it queued
         token = _csrf(editor, "/exchange")
         data = {"file": (io.BytesIO(b"<tmx version='1.4'/>"), "later.tmx"), "csrf_token": token}
         url = editor.post("/exchange", data=data, content_type="multipart/form-data").headers["Location"]
