@@ -142,6 +142,28 @@ def test_a_skipped_unit_far_in_the_file_is_reported_at_its_line(empty_db: Databa
     assert [s.where for s in report.skipped] == [f"{path}:{line}: tu (tuid bad)"]
 
 
+def test_a_workers_keys_and_index_rows_are_those_of_the_cached_pipeline() -> None:
+    """prepare_one tokenises each text once, outside the caches: the hashes and rows key_hash and index_row give."""
+    from nato_tm.store.memory_index import index_row
+    from nato_tm.store.memory_repo import content_hash, key_hash, prepare_one
+
+    seed = Path(__file__).resolve().parents[1] / "termbase" / "seed"
+    fr, en = ([line for line in (seed / f"article-2022-11-09.{lang}.txt").read_text("utf-8").splitlines() if line]
+              for lang in ("fr", "en"))  # fmt: skip
+    odd = ["Le 1er août 2023 : 2 500 000 euros.", "\u0301abc", "?!", "", "L\u2019OTAN\u00a0! e\u0301te\u0301"]
+    sketches = [(("fr-FR", f, None, prev), ("en_GB", e, "<b>x</b>", None))
+                for f, e, prev in zip(fr, en, [None, *fr[:-1]], strict=True)]  # fmt: skip
+    sketches += [(("FR", text, None, text or None), ("x-klingon-abc", text, None, None)) for text in odd]
+    assert len(sketches) >= 15
+    for sk in sketches:
+        digest, keys, prevs, rows = prepare_one(sk)
+        langs = [tag.replace("_", "-").split("-")[0].lower()[:8] for tag, _, _, _ in sk]
+        want = [(key_hash(text, lang), key_hash(prev, lang) if prev else None, index_row(text, lang))
+                for lang, (_, text, _, prev) in zip(langs, sk, strict=True)]  # fmt: skip
+        assert (keys, prevs, rows) == tuple(zip(*want, strict=True)), sk
+        assert digest == content_hash([(lang, v[2] or v[1]) for lang, v in zip(langs, sk, strict=True)])
+
+
 def test_index_row_is_the_profile_and_posting_hashes_of_variant_keys() -> None:
     from nato_tm.store.memory_index import _join, entry_postings, index_row, variant_keys
 

@@ -79,19 +79,45 @@ class TmVocab(Base):
     df: Mapped[int] = mapped_column(Integer, default=0)
 
 
-@lru_cache(maxsize=200_000)
+class _KeyHashes(dict[str, int]):
+    """The hashes of one language's keys, bounded: a plain dict lookup per key.
+
+    Cached because keys repeat (a vocabulary is small next to the postings) and blake2b is most of
+    an index row; a dict, not an lru_cache, whose key building costs more than the lookup. When
+    full it starts again empty (a refill is cheap).
+    """
+
+    LIMIT = 200_000
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+
+    def __missing__(self, key: str) -> int:
+        digest = hashlib.blake2b(f"{self.lang}\x1f{key}".encode(), digest_size=8).digest()
+        value = int.from_bytes(digest, "big", signed=True)
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[key] = value
+        return value
+
+
+@lru_cache(maxsize=16)
+def _key_hashes(lang: str) -> _KeyHashes:
+    return _KeyHashes(lang)
+
+
 def token_hash(lang: str, key: str) -> int:
     """A signed 64-bit hash of a key within a language (fits BIGINT on both backends)."""
-    # Cached: keys repeat (a vocabulary is small next to the postings), and blake2b is most of an index row.
-    digest = hashlib.blake2b(f"{lang}\x1f{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return _key_hashes(lang)[key]
 
 
 def occurrence_hashes(lang: str, keys: Iterable[str]) -> list[int]:
     """One distinct hash per key position: a key's first occurrence is the key's own hash, the k-th its own."""
     keys = tuple(keys)
     if len(set(keys)) == len(keys):  # the usual case: no key repeats
-        return [token_hash(lang, key) for key in keys]
+        hashes = _key_hashes(lang)
+        return [hashes[key] for key in keys]
     seen: dict[str, int] = {}
     out = []
     for key in keys:
@@ -145,7 +171,11 @@ HASHES: Final = 7  # IndexRow's position of the posting hashes
 def index_row(text: str, lang: str) -> IndexRow:
     """The index row of a segment (pure: import workers compute it in other processes)."""
     lang = primary_lang(lang)
-    seg = analyse(text, lang)
+    return entry_row(lang, analyse(text, lang))
+
+
+def entry_row(lang: str, seg: Analysis) -> IndexRow:
+    """The index row of an analysed segment (``lang``: its primary language subtag)."""
     keys = _join(seg.keys)
     # Derived from the joined keys exactly as entry_postings will derive them when unindexing.
     keyed = derived_postings(lang, keys)

@@ -20,7 +20,8 @@ from nato_tm.store.base import as_utc
 from nato_tm.store.memory import Unit, Variant
 from nato_tm.store.memory_bulk import Loader, insert_rows, reserve_ids
 from nato_tm.store.termbase import Term
-from nato_tm.text.pipeline import match_key, primary_lang
+from nato_tm.text.pipeline import key_of, match_key, primary_lang, tokens_of
+from nato_tm.text.placeables import analysis_of
 
 # Stored hashes keep the first 32 hex digits (128 bits) of the SHA-256: a collision among even a
 # billion units stays below 1e-20, while every stored byte costs an import twice (table and WAL),
@@ -30,7 +31,11 @@ HASH_HEX = 32
 
 def key_hash(text: str, lang: str) -> str:
     """Hash of the pipeline's match key: equal for texts that differ only in case, accents or spacing."""
-    return hashlib.sha256(match_key(text, lang).encode("utf-8")).hexdigest()[:HASH_HEX]
+    return _digest(match_key(text, lang))
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:HASH_HEX]
 
 
 def content_hash(pairs: Sequence[tuple[str, str]]) -> str:
@@ -66,9 +71,11 @@ def prepare_one(variants: Sketch) -> Prepared:
     rows: list[memory_index.IndexRow] = []
     for tag, text, _, prev in variants:
         lang = primary_lang(tag)[:8]
-        keys.append(key_hash(text, lang))
-        prevs.append(key_hash(prev, lang) if prev else None)
-        rows.append(memory_index.index_row(text, lang))
+        # key_hash and index_row of the text, tokenised once and outside the caches (each is met once).
+        tokens = tokens_of(text, lang)
+        keys.append(_digest(key_of(tokens)))
+        prevs.append(_digest(key_of(tokens_of(prev, lang))) if prev else None)
+        rows.append(memory_index.entry_row(lang, analysis_of(text, tokens, lang)))
     return digest, tuple(keys), tuple(prevs), tuple(rows)
 
 

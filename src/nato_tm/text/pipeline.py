@@ -272,6 +272,15 @@ def _derived(lang: str) -> _Derived:
 @lru_cache(maxsize=8192)
 def tokenize(text: str, lang: str) -> tuple[Token, ...]:
     """Tokenise as Moses does; offsets point into ``text`` itself, so text[start:end] is the surface."""
+    return tokens_of(text, lang)
+
+
+def tokens_of(text: str, lang: str) -> tuple[Token, ...]:
+    """``tokenize`` without its cache, for text met once (an import's segments).
+
+    Cached, each of an import's millions of segments went in only to push an older one out: the
+    cache's upkeep and the freeing of evicted tokens cost as much as building half of them.
+    """
     lang = primary_lang(lang)
     if _one_to_one(text):  # offsets into the canonical text are offsets into ``text``
         canon = _translate(text)
@@ -301,7 +310,12 @@ def content(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
 
 def match_key(text: str, lang: str) -> str:
     """Key ignoring case, accents, apostrophe style and spacing: used for exact-ish lookups."""
-    return " ".join(map(_BASE, tokenize(text, lang)))
+    return key_of(tokenize(text, lang))
+
+
+def key_of(tokens: tuple[Token, ...]) -> str:
+    """The ``match_key`` of a text from its tokens."""
+    return " ".join(map(_BASE, tokens))
 
 
 def stem_key(text: str, lang: str) -> str:

@@ -211,7 +211,11 @@ def _placeable(text: str, tokens: tuple[Token, ...], i: int, lang: str) -> Place
 def analyse(text: str, lang: str) -> Analysis:
     """Tokens, match keys (with placeholders), folded bases, minor tokens and placeables of a segment."""
     lang = primary_lang(lang)
-    tokens = tokenize(text, lang)
+    return analysis_of(text, tokenize(text, lang), lang)
+
+
+def analysis_of(text: str, tokens: tuple[Token, ...], lang: str) -> Analysis:
+    """``analyse`` of a text from its tokens (``lang``: a primary language subtag), without the cache."""
     keys: list[str] = []
     bases: list[str] = []
     spans: list[tuple[int, int]] = []
