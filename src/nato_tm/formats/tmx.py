@@ -128,9 +128,13 @@ def _local(elem: Any) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""  # comments and PIs have no name
 
 
-def _children(elem: Any, name: str) -> list[Any]:
-    # "{*}name": the element in any namespace or none, as _local compares it, filtered in C.
-    return list(elem.iterchildren("{*}" + name))
+def _named(elem: Any) -> list[tuple[str, Any]]:
+    """The element's children with their local names: one pass, whose proxies the callers share."""
+    return [(_local(child), child) for child in elem]
+
+
+def _children(kids: list[tuple[str, Any]], name: str) -> list[Any]:
+    return [child for local, child in kids if local == name]
 
 
 def plain_text(seg: Any) -> str:
@@ -162,11 +166,10 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _props_notes(elem: Any) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+def _props_notes(kids: list[tuple[str, Any]]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     props: list[dict[str, str]] = []
     notes: list[dict[str, str]] = []
-    for child in elem:
-        name = _local(child)
+    for name, child in kids:
         if name == "prop":
             prop = {"type": child.get("type", ""), "value": child.text or ""}
             if _lang(child):
@@ -198,10 +201,11 @@ def _variant(tuv: Any) -> VariantRecord:
     lang = _lang(tuv)
     if lang is None:
         raise BadUnit("a tuv has no xml:lang (or lang)")
-    segs = _children(tuv, "seg")
+    kids = _named(tuv)
+    segs = _children(kids, "seg")
     if len(segs) != 1:
         raise BadUnit(f"the {lang} tuv has {len(segs)} seg elements, not 1")
-    props, notes = _props_notes(tuv)
+    props, notes = _props_notes(kids)
     context = next((p["value"] for p in props if p["type"] == CONTEXT_PROP and p["value"]), None)
     attrs = _attrs(tuv)
     for name in ("usagecount", "lastusagedate"):  # rare on a tuv; kept for export
@@ -241,9 +245,10 @@ def unit_from_tu(tu: Any, header_srclang: str, origin: str, line_delta: int = 0)
     ``line_delta``: lines of the file before the parsed text (a chunk parsed on its own).
     """
     srclang = (tu.get("srclang") or header_srclang).strip()
-    variants = [_variant(tuv) for tuv in _children(tu, "tuv")]
+    kids = _named(tu)
+    variants = [_variant(tuv) for tuv in _children(kids, "tuv")]
     _check_usable(variants, srclang)
-    props, notes = _props_notes(tu)
+    props, notes = _props_notes(kids)
     named = next((p["value"] for p in props if p["type"] == ORIGIN_PROP and p["value"].strip()), None)
     if named is not None:
         props = [p for p in props if p["type"] != ORIGIN_PROP]

@@ -38,9 +38,13 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:HASH_HEX]
 
 
+# json.dumps with options builds an encoder per call; this one writes the same text.
+_CANON_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def content_hash(pairs: Sequence[tuple[str, str]]) -> str:
     """Hash of a unit's (primary language, text or markup) pairs, order-free: the unit's identity."""
-    canon = json.dumps(sorted(pairs), ensure_ascii=False, separators=(",", ":"))
+    canon = _CANON_JSON.encode(sorted(pairs))
     return hashlib.sha256(canon.encode("utf-8")).hexdigest()[:HASH_HEX]
 
 
