@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from nato_tm.store.base import Base
 from nato_tm.store.memory import Unit, Variant
 from nato_tm.store.memory_bulk import Loader, bump_vocab, insert_rows, posted_text
+from nato_tm.text.memo import LangMemo
 from nato_tm.text.pipeline import primary_lang
 from nato_tm.text.placeables import Analysis, Profile, analyse, search_key, value_key
 
@@ -79,27 +80,17 @@ class TmVocab(Base):
     df: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class _KeyHashes(dict[str, int]):
-    """The hashes of one language's keys, bounded: a plain dict lookup per key.
+class _KeyHashes(LangMemo[int]):
+    """The hashes of one language's keys, bounded.
 
     Cached because keys repeat (a vocabulary is small next to the postings) and blake2b is most of
-    an index row; a dict, not an lru_cache, whose key building costs more than the lookup. When
-    full it starts again empty (a refill is cheap).
+    an index row.
     """
 
-    LIMIT = 200_000
-
-    def __init__(self, lang: str) -> None:
-        super().__init__()
-        self.lang = lang
-
-    def __missing__(self, key: str) -> int:
+    def compute(self, key: str) -> int:
+        """The key's hash in this language."""
         digest = hashlib.blake2b(f"{self.lang}\x1f{key}".encode(), digest_size=8).digest()
-        value = int.from_bytes(digest, "big", signed=True)
-        if len(self) >= self.LIMIT:
-            self.clear()
-        self[key] = value
-        return value
+        return int.from_bytes(digest, "big", signed=True)
 
 
 @lru_cache(maxsize=16)

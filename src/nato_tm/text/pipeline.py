@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import Stemmer
 
+from nato_tm.text.memo import LangMemo
 from nato_tm.text.moses import MosesSpans, Span
 
 LANGS = ("fr", "en")
@@ -239,29 +240,16 @@ def _kind(surface: str, fold: str, lang: str) -> str:
     return "word"
 
 
-class _Derived(dict[str, tuple[str, str, str, str]]):
-    """(fold, base, stem, kind) per canonical surface form of one language, bounded.
+class _Derived(LangMemo[tuple[str, str, str, str]]):
+    """(fold, base, stem, kind) per canonical surface form of one language, bounded."""
 
-    A plain dict lookup per token: an lru_cache's key building costs more than the lookup itself
-    on this path. When full it starts again empty (vocabularies are small; a refill is cheap).
-    """
-
-    LIMIT = 200_000
-
-    def __init__(self, lang: str) -> None:
-        super().__init__()
-        self.lang = lang
-
-    def __missing__(self, surface: str) -> tuple[str, str, str, str]:
-        fold = fold_case(surface)
+    def compute(self, key: str) -> tuple[str, str, str, str]:
+        """The derived keys of a surface form."""
+        fold = fold_case(key)
         base = fold_accents(fold)
-        kind = _kind(surface, fold, self.lang)
+        kind = _kind(key, fold, self.lang)
         # Words in capitals are stemmed too: keys must not depend on case (SÉCURITÉ = sécurité).
-        derived = fold, base, stem(base, self.lang) if kind == "word" else base, kind
-        if len(self) >= self.LIMIT:
-            self.clear()
-        self[surface] = derived
-        return derived
+        return fold, base, stem(base, self.lang) if kind == "word" else base, kind
 
 
 @lru_cache(maxsize=4)
