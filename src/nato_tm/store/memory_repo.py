@@ -44,8 +44,7 @@ _CANON_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 def content_hash(pairs: Sequence[tuple[str, str]]) -> str:
     """Hash of a unit's (primary language, text or markup) pairs, order-free: the unit's identity."""
-    canon = _CANON_JSON.encode(sorted(pairs))
-    return hashlib.sha256(canon.encode("utf-8")).hexdigest()[:HASH_HEX]
+    return _digest(_CANON_JSON.encode(sorted(pairs)))
 
 
 def record_hash(rec: UnitRecord) -> str:

@@ -266,8 +266,8 @@ def tokenize(text: str, lang: str) -> tuple[Token, ...]:
 def tokens_of(text: str, lang: str) -> tuple[Token, ...]:
     """``tokenize`` without its cache, for text met once (an import's segments).
 
-    Cached, each of an import's millions of segments went in only to push an older one out: the
-    cache's upkeep and the freeing of evicted tokens cost as much as building half of them.
+    Through the cache, each of an import's millions of segments went in only to push an older one
+    out; without it an import worker's CPU a unit fell by about a seventh (BENCHMARKS.md, machine L).
     """
     lang = primary_lang(lang)
     if _one_to_one(text):  # offsets into the canonical text are offsets into ``text``
