@@ -160,6 +160,12 @@ def test_a_launched_job_imports_in_its_own_process(empty_db: Database, store: jo
     done = _until_finished(store, job.id)
     assert done.state == "done", (done.error, store.log_path(job.id).read_text())
     assert done.pid != os.getpid() and _units(empty_db) == SEED_UNITS
+    # The launching process reaps it once it exits: no zombie is left until the next launch.
+    proc = Path(f"/proc/{done.pid}")
+    deadline = time.monotonic() + 30
+    while proc.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not proc.exists()
 
 
 def test_a_killed_job_process_leaves_the_store_as_it_was(empty_db: Database, store: jobs.Jobs) -> None:

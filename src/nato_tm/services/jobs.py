@@ -29,6 +29,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -311,8 +312,10 @@ def launch(jobs: Jobs, job: Job, database_url: str) -> None:
     command = [sys.executable, "-m", "nato_tm", "job-run", job.id, "--lock-fd", str(lock.fileno())]
     try:
         with jobs.log_path(job.id).open("ab") as out:
-            subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                             pass_fds=(lock.fileno(),), start_new_session=True)  # fmt: skip
+            proc = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                    pass_fds=(lock.fileno(),), start_new_session=True)  # fmt: skip
+        # Reaped by a thread of its own once it exits: unwaited, it stayed a zombie until the next launch.
+        threading.Thread(target=proc.wait, name=f"import-job-{job.id}", daemon=True).start()
     except OSError as exc:
         jobs.end(job, {"code": "internal", "message": f"the import process could not start: {exc.strerror}"})
     finally:
